@@ -1,0 +1,5 @@
+import sys
+
+from nkreader.cli import main
+
+sys.exit(main())

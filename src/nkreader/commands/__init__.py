@@ -1,0 +1,1 @@
+"""Sub-commands of ``nkreader``, one module each (see ``nkreader.cli``)."""

@@ -1,0 +1,62 @@
+"""``nkreader list`` and ``nkreader show DOC``: what is in the corpus, and one document's paragraphs."""
+
+from __future__ import annotations
+
+
+def register(sub, common) -> None:
+    p = sub.add_parser("list", parents=[common], help="list the corpus documents")
+    p.set_defaults(func=run_list)
+    p = sub.add_parser("show", parents=[common], help="print a document's paragraphs")
+    p.add_argument("doc", help="document id (or a unique prefix)")
+    p.set_defaults(func=run_show)
+
+
+def _meta(doc_id, meta) -> dict:
+    return {
+        "id": doc_id,
+        "title": meta.title,
+        "authors": list(meta.authors),
+        "year": meta.year,
+        "venue": meta.venue,
+        "language": meta.language,
+        "citation": meta.citation,
+        "note": meta.note,
+    }
+
+
+def run_list(args, ctx) -> int:
+    lib = ctx.library
+    rows = []
+    for entry in lib.corpus.entries:
+        row = _meta(entry.id, entry.metadata)
+        row["file"] = entry.path.name
+        row["annotations"] = len(lib.store.all("annotations", doc_id=entry.id))
+        rows.append(row)
+    lines = [f"{r['id']:<16} {r['citation'] or '-':<22} {r['title']}" for r in rows]
+    ctx.emit(rows, "\n".join(lines))
+    return 0
+
+
+def run_show(args, ctx) -> int:
+    doc = ctx.library.document(args.doc)
+    data = _meta(doc.id, doc.metadata)
+    data.update({
+        "kind": doc.kind,
+        "encoding": doc.encoding,
+        "fingerprint": doc.fingerprint,
+        "warnings": list(doc.warnings),
+        "paragraphs": [
+            {"number": p.number, "start": p.start, "end": p.end, "page": p.page,
+             "page_label": p.page_label, "text": doc.text[p.start:p.end]}
+            for p in doc.paragraphs
+        ],
+    })
+    head = f"{doc.metadata.author_label} ({doc.metadata.year or 'n.d.'}). {doc.metadata.title}"
+    body = [head, ""]
+    body += [f"[{w}]" for w in doc.warnings]
+    for p in doc.paragraphs:
+        page = f" p.{p.page_label or p.page}" if p.page is not None else ""
+        body.append(f"¶{p.number}{page}  {doc.text[p.start:p.end]}")
+        body.append("")
+    ctx.emit(data, "\n".join(body))
+    return 0

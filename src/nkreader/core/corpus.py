@@ -1,0 +1,121 @@
+"""The corpus: a folder of documents plus ``metadata.toml`` describing who wrote what.
+
+The bundled corpus is found both from a checkout (``<repo>/corpus``) and from an installed
+wheel (``nkreader/_data/corpus``). A folder without ``metadata.toml`` still works: every
+readable file becomes a document whose id is its file stem.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from nkreader.core.model import Document, DocumentError, DocumentMetadata
+
+SUFFIXES = (".txt", ".md", ".markdown", ".pdf", ".epub")
+METADATA_FILE = "metadata.toml"
+
+
+def _data_dir(name: str) -> Path:
+    """A bundled folder: inside the installed package first, else the checkout's root."""
+    installed = Path(__file__).resolve().parent.parent / "_data" / name
+    if installed.is_dir():
+        return installed
+    return Path(__file__).resolve().parents[3] / name
+
+
+def bundled_corpus_dir() -> Path:
+    return _data_dir("corpus")
+
+
+def resources_dir() -> Path:
+    return _data_dir("resources")
+
+
+def default_corpus_dir() -> Path:
+    env = os.environ.get("NKREADER_CORPUS")
+    return Path(env) if env else bundled_corpus_dir()
+
+
+@dataclass(frozen=True)
+class CorpusEntry:
+    """A document known to the corpus, not yet opened."""
+
+    id: str
+    path: Path
+    metadata: DocumentMetadata
+
+
+def _slug(stem: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", stem.lower()).strip("-") or "doc"
+
+
+class Corpus:
+    """Documents of one folder, opened lazily and cached."""
+
+    def __init__(self, folder: Path | str):
+        self.folder = Path(folder)
+        if not self.folder.is_dir():
+            raise DocumentError(f"Corpus folder not found: {self.folder}")
+        self.entries: list[CorpusEntry] = self._read_entries()
+        self._opened: dict[str, Document] = {}
+
+    def _read_entries(self) -> list[CorpusEntry]:
+        meta_path = self.folder / METADATA_FILE
+        entries: list[CorpusEntry] = []
+        listed: set[str] = set()
+        if meta_path.is_file():
+            try:
+                data = tomllib.loads(meta_path.read_text(encoding="utf-8"))
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+                raise DocumentError(f"{meta_path} is not valid TOML: {exc}") from exc
+            for item in data.get("document", []):
+                path = self.folder / str(item["file"])
+                listed.add(path.name)
+                meta = DocumentMetadata(
+                    title=str(item.get("title", path.stem)),
+                    authors=tuple(str(a) for a in item.get("authors", [])),
+                    year=int(item["year"]) if item.get("year") else None,
+                    venue=str(item.get("venue", "")),
+                    language=str(item.get("language", "en")),
+                    citation=str(item.get("citation", "")),
+                    note=str(item.get("note", "")),
+                )
+                entries.append(CorpusEntry(str(item.get("id") or _slug(path.stem)), path, meta))
+        for path in sorted(self.folder.iterdir()):
+            if path.suffix.lower() in SUFFIXES and path.name not in listed:
+                entries.append(
+                    CorpusEntry(_slug(path.stem), path, DocumentMetadata(title=path.stem, citation=path.stem))
+                )
+        return entries
+
+    @property
+    def ids(self) -> list[str]:
+        return [e.id for e in self.entries]
+
+    def entry(self, ref: str) -> CorpusEntry:
+        """Find a document by id, unique id prefix, or file name."""
+        exact = [e for e in self.entries if ref in (e.id, e.path.name, e.path.stem)]
+        if exact:
+            return exact[0]
+        prefixed = [e for e in self.entries if e.id.startswith(ref) or e.path.name.startswith(ref)]
+        if len(prefixed) == 1:
+            return prefixed[0]
+        if prefixed:
+            names = ", ".join(e.id for e in prefixed)
+            raise DocumentError(f"'{ref}' matches several documents: {names}")
+        raise DocumentError(f"No document '{ref}' in {self.folder}. Known: {', '.join(self.ids)}")
+
+    def open(self, ref: str) -> Document:
+        entry = self.entry(ref)
+        if entry.id not in self._opened:
+            from nkreader.core.documents import open_document
+
+            self._opened[entry.id] = open_document(entry.path, doc_id=entry.id, metadata=entry.metadata)
+        return self._opened[entry.id]
+
+    def documents(self) -> list[Document]:
+        return [self.open(e.id) for e in self.entries]
