@@ -294,6 +294,7 @@ class Library:
         parts = [doc.metadata.citation or doc.metadata.author_label]
         if para:
             parts.append(f"¶{para.number}")
-            if para.page is not None:
-                parts.append(f"p. {para.page_label or para.page}")
+        page = doc.page_at(ann["target"]["start"])
+        if page is not None:
+            parts.append(f"p. {page.label or page.number}")
         return ", ".join(parts)
