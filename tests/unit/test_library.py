@@ -1,0 +1,62 @@
+"""The library service on the real corpus and a real store folder."""
+
+import pytest
+
+from nkreader.core.library import Library, QuoteNotFound
+
+
+def test_highlight_quote_stores_anchor_note_and_theme(library):
+    ann = library.highlight_quote("kwon", "human security", note="key concept", themes=["Human security"])
+    doc = library.document("kwon-2023")
+    t = ann["target"]
+    assert doc.text[t["start"]:t["end"]] == "human security"
+    assert t["prefix"] == doc.text[t["start"] - len(t["prefix"]):t["start"]]
+    assert ann["fingerprint"] == doc.fingerprint
+    assert [library.theme(x)["name"] for x in ann["themes"]] == ["Human security"]
+
+
+def test_quote_not_found_raises(library):
+    with pytest.raises(QuoteNotFound, match="not found"):
+        library.highlight_quote("suh", "a sentence no author wrote")
+
+
+def test_everything_survives_reopening(corpus_dir, data_dir):
+    with Library.open(corpus_dir, data_dir) as lib:
+        a = lib.highlight_quote("suh", "refugee status", note="n1", themes=["Refugee status"])
+        b = lib.highlight_quote("bell", "forcibly repatriate", themes=["Refugee status"])
+        link = lib.link(a["id"], b["id"], "disputes", "China's position")
+    with Library.open(corpus_dir, data_dir) as lib:
+        assert {x["id"] for x in lib.annotations()} == {a["id"], b["id"]}
+        assert lib.links()[0]["id"] == link["id"] and lib.links()[0]["type"] == "disputes"
+        theme = lib.theme_by_name("refugee status")
+        assert lib.theme_counts()[theme["id"]] == {"suh-2002": 1, "bell-fattig": 1}
+
+
+def test_deleting_an_annotation_deletes_its_links(library):
+    a = library.highlight_quote("suh", "refugee status")
+    b = library.highlight_quote("bell", "forcibly repatriate")
+    library.link(a["id"], b["id"], "agrees")
+    library.delete_annotation(a["id"])
+    assert library.links() == [] and [x["id"] for x in library.annotations()] == [b["id"]]
+
+
+def test_link_type_is_checked(library):
+    a = library.highlight_quote("suh", "refugee status")
+    b = library.highlight_quote("bell", "forcibly repatriate")
+    with pytest.raises(ValueError):
+        library.link(a["id"], b["id"], "likes")
+
+
+def test_merge_and_delete_themes_keep_annotations(library):
+    a = library.highlight_quote("suh", "refugee status", themes=["Refugees", "Law"])
+    refugees, law = library.theme_by_name("Refugees"), library.theme_by_name("Law")
+    library.merge_themes(law["id"], refugees["id"])
+    assert library.annotation(a["id"])["themes"] == [refugees["id"]]
+    library.delete_theme(refugees["id"])
+    assert library.annotation(a["id"])["themes"] == [] and library.themes() == []
+
+
+def test_duplicate_theme_names_are_refused(library):
+    library.add_theme("China")
+    with pytest.raises(ValueError):
+        library.add_theme("china")
