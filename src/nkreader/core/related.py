@@ -1,0 +1,764 @@
+"""Related passages: paragraphs in *other* documents that address the same issue as a selection.
+
+Offline and light: no model download, no PyTorch. The ranking fuses several lexical views of the
+same evidence, each cheap with numpy over an inverted index:
+
+* **passage BM25** over stemmed content words (Snowball English stemmer, stop words removed);
+* **sentence BM25**: every candidate sentence scored on its own, a paragraph taking its best
+  sentence plus a share of its second best; long multi-topic paragraphs are not drowned by length
+  normalisation and a one-sentence selection meets the one sentence that answers it;
+* **phrase BM25** over adjacent content-word pairs ("human trafficking", "refugee status");
+* **query context**: a short selection is read together with the rest of its paragraph, at a
+  lower weight, since the paragraph tells what the selection is about;
+* **pseudo-relevance feedback**: terms that the first-pass best passages share are added at a low
+  weight (query expansion drawn from the corpus itself, so it follows the user's corpus);
+* **reader feedback**: a dismissed suggestion is pushed down for the passage it was dismissed
+  for, and (by similarity) for passages like it; an accepted link lifts its target likewise.
+
+Signals are scaled to their best candidate and summed with fixed weights (chosen on
+``tests/data/related_dev.json`` and checked leave-one-document-out and on a synthetic corpus;
+see ``bench/bench_related.py``).
+
+The index is built per document (analysis is the costly part) and cached on disk keyed by the
+document's fingerprint, so a changed document is re-analysed alone; the global arrays are then
+assembled in milliseconds. ``build_index(..., progress=cb)`` reports progress for the window.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import re
+import tempfile
+import threading
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+
+from nkreader.core.model import Document
+
+ANALYSIS_VERSION = "3"  # bump when tokenising, stemming or unit selection changes
+
+# --------------------------------------------------------------------------------------------
+# text analysis
+
+STOPWORDS = frozenset("""
+a about above across after afterwards again against all almost alone along already also although
+always am among amongst an and another any anyhow anyone anything anyway anywhere are around as at
+be became because become becomes becoming been before beforehand behind being below beside besides
+between beyond both but by can cannot could couldn did do does doing done down during each eg e.g
+either else elsewhere enough etc even ever every everyone everything everywhere except few for
+former formerly from further furthermore had has hasn have haven having he hence her here hereby
+herein hers herself him himself his how however i ie if in indeed instead into is isn it its itself
+just least less ll me meanwhile might mine more moreover most mostly much must my myself namely
+neither never nevertheless next no nobody none nonetheless noone nor not nothing now nowhere of off
+often on once one only onto or other others otherwise our ours ourselves out over own per perhaps
+rather re really s same seem seemed seeming seems several she should shouldn since so some somehow
+someone something sometime sometimes somewhat somewhere still such t than that the their theirs them
+themselves then thence there thereafter thereby therefore therein thereupon these they this those
+though through throughout thru thus to together too toward towards under until up upon us ve very
+via was wasn we well were weren what whatever when whence whenever where whereafter whereas whereby
+wherein whereupon wherever whether which while whither who whoever whole whom whose why will with
+within without won would wouldn yet you your yours yourself yourselves d m o y ain aren didn doesn
+don hadn mightn mustn needn shan also said say says
+""".split())
+
+_TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:['’][^\W\d_]+)*")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+
+
+class _Stemmer:
+    """Snowball English (Porter2) when installed, else a small suffix stripper; memoised."""
+
+    def __init__(self) -> None:
+        try:
+            import snowballstemmer
+
+            self._stem = snowballstemmer.stemmer("english").stemWord
+            self.name = "snowball-english"
+        except Exception:  # pragma: no cover - the dependency is declared; this is a safety net
+            self._stem = _light_stem
+            self.name = "light"
+        self._cache: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, word: str) -> str:
+        s = self._cache.get(word)
+        if s is None:
+            s = self._stem(word)
+            with self._lock:
+                if len(self._cache) > 500_000:
+                    self._cache.clear()
+                self._cache[word] = s
+        return s
+
+
+def _light_stem(w: str) -> str:  # pragma: no cover - fallback only
+    for suf in ("ations", "ation", "ings", "ing", "edly", "ed", "ies", "es", "s", "ly"):
+        if w.endswith(suf) and len(w) - len(suf) >= 3:
+            return w[: -len(suf)] + ("y" if suf == "ies" else "")
+    return w
+
+
+STEM = _Stemmer()
+
+
+def words(text: str) -> list[tuple[str, int, int]]:
+    """Tokens as (casefolded word, start, end) code-point spans; CJK runs become character bigrams."""
+    out = []
+    for m in _TOKEN.finditer(text):
+        w = m.group().casefold()
+        if _CJK.search(w):
+            s = m.start()
+            if len(w) == 1:
+                out.append((w, s, s + 1))
+            for i in range(len(w) - 1):
+                out.append((w[i : i + 2], s + i, s + i + 2))
+            continue
+        w = w.replace("’", "'")
+        if w.endswith("'s"):
+            w = w[:-2]
+        elif "'" in w:
+            w = w.split("'", 1)[0]
+        out.append((w, m.start(), m.end()))
+    return out
+
+
+def terms(text: str) -> list[str]:
+    """Content terms: casefolded, stemmed, stop words and one-letter words dropped."""
+    text = unicodedata.normalize("NFKC", text)
+    out = []
+    for w, _, _ in words(text):
+        if w in STOPWORDS or (len(w) < 2 and not w.isdigit()):
+            continue
+        out.append(w if _CJK.search(w) else STEM(w))
+    return out
+
+
+_ABBREV = re.compile(r"(?:\b(?:[A-Z]|Mr|Mrs|Ms|Dr|Prof|St|No|Vol|vs|etc|e\.g|i\.e|U\.S|U\.N|Jr|Sr|Inc|Co|Oct|Nov|Dec|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept))$")
+_SENT_END = re.compile(r"[.!?。！？]+[\"'”’)\]]*(?=\s+|$)|\n\s*\n|<br\s*/?>", re.I)
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Sentences of ``text[start:end]`` as absolute (start, end) spans, whitespace trimmed."""
+    end = len(text) if end is None else end
+    spans = []
+    pos = start
+    for m in _SENT_END.finditer(text, start, end):
+        head = text[pos : m.start()]
+        if m.group().startswith(".") and _ABBREV.search(head):
+            continue
+        cut = m.end()
+        spans.append((pos, cut))
+        pos = cut
+    if pos < end:
+        spans.append((pos, end))
+    out = []
+    for s, e in spans:
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if e > s:
+            out.append((s, e))
+    # merge fragments too short to be sentences into their neighbour
+    merged: list[tuple[int, int]] = []
+    for s, e in out:
+        if merged and len(text[s:e].split()) < 4:
+            merged[-1] = (merged[-1][0], e)
+        else:
+            merged.append((s, e))
+    return merged
+
+
+def _bigrams(sentence_terms: Sequence[str]) -> list[str]:
+    return [f"{a} {b}" for a, b in zip(sentence_terms, sentence_terms[1:]) if a != b]
+
+
+# --------------------------------------------------------------------------------------------
+# units: the paragraphs that may be suggested
+
+
+@dataclass(frozen=True)
+class Unit:
+    doc_id: str
+    number: int  # paragraph number (1-based)
+    start: int
+    end: int
+    page: int | None = None
+    page_label: str | None = None
+
+
+MIN_WORDS = 8  # shorter paragraphs (headings, bylines, captions) are never suggested
+
+
+def _is_candidate(text: str) -> bool:
+    n = len(text.split())
+    if n >= 20:
+        return True
+    stripped = text.rstrip()
+    ends_like_prose = stripped.endswith((".", "?", "!", '"', "”", "’", ":", ";", ")"))
+    return n >= MIN_WORDS and ends_like_prose
+
+
+def analyse_document(doc: Document) -> dict:
+    """Per-document analysis: candidate units and their sentences as term lists (cacheable JSON)."""
+    units = []
+    for para in doc.paragraphs:
+        text = doc.text[para.start : para.end]
+        if not _is_candidate(text):
+            continue
+        sents = []
+        for s, e in sentence_spans(doc.text, para.start, para.end):
+            ts = terms(doc.text[s:e])
+            if ts:
+                sents.append(ts)
+        if sum(len(s) for s in sents) < 3:
+            continue
+        units.append({"n": para.number, "s": para.start, "e": para.end, "p": para.page,
+                      "pl": para.page_label, "sents": sents})
+    return {"doc_id": doc.id, "fingerprint": doc.fingerprint, "version": ANALYSIS_VERSION,
+            "units": units}
+
+
+# --------------------------------------------------------------------------------------------
+# the index
+
+
+class _Postings:
+    """A term → (unit, weight) inverted index in CSR form, weights precomputed (BM25)."""
+
+    def __init__(self, n_items: int, term_ids: np.ndarray, item_ids: np.ndarray, tf: np.ndarray,
+                 lengths: np.ndarray, n_terms: int, k1: float, b: float, idf: np.ndarray | None = None):
+        self.n_items = n_items
+        order = np.lexsort((item_ids, term_ids))
+        term_ids, item_ids, tf = term_ids[order], item_ids[order], tf[order]
+        self.ptr = np.zeros(n_terms + 1, dtype=np.int64)
+        np.add.at(self.ptr, term_ids + 1, 1)
+        self.ptr = np.cumsum(self.ptr)
+        df = np.diff(self.ptr).astype(np.float64)
+        if idf is None:
+            idf = np.log(1.0 + (n_items - df + 0.5) / (df + 0.5))
+        self.idf = idf
+        avg = float(lengths.mean()) if len(lengths) else 1.0
+        norm = k1 * (1.0 - b + b * lengths / max(avg, 1e-9))
+        tf = tf.astype(np.float32)
+        self.items = item_ids.astype(np.int32)
+        self.weights = (idf[term_ids] * tf * (k1 + 1.0) / (tf + norm[item_ids])).astype(np.float32)
+
+    def score(self, qterms: dict[int, float]) -> np.ndarray:
+        if not qterms:
+            return np.zeros(self.n_items, dtype=np.float32)
+        idx = []
+        wts = []
+        for t, qw in qterms.items():
+            a, z = self.ptr[t], self.ptr[t + 1]
+            if z > a:
+                idx.append(self.items[a:z])
+                wts.append(self.weights[a:z] * np.float32(qw))
+        if not idx:
+            return np.zeros(self.n_items, dtype=np.float32)
+        return np.bincount(np.concatenate(idx), weights=np.concatenate(wts),
+                           minlength=self.n_items).astype(np.float32)
+
+
+@dataclass
+class Params:
+    k1: float = 1.2
+    b: float = 0.75
+    w_para: float = 1.0
+    w_sent: float = 1.0
+    w_bigram: float = 0.5
+    second_sentence: float = 0.5
+    context_weight: float = 0.35  # weight of the rest of the selection's paragraph
+    context_max_ratio: float = 0.9  # a selection covering this much of its paragraph has no context
+    prf_docs: int = 3
+    prf_terms: int = 12
+    prf_weight: float = 0.25
+    dismiss_factor: float = 0.15  # score multiplier for a suggestion dismissed for this passage
+    dismiss_similar: float = 0.5  # how far a dismissal for a similar passage lowers a score
+    accept_boost: float = 0.5
+
+
+@dataclass
+class RelatedHit:
+    doc_id: str
+    start: int
+    end: int
+    page: int | None
+    paragraph: int
+    text: str
+    score: float
+    page_label: str | None = None
+    signals: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {"doc_id": self.doc_id, "start": self.start, "end": self.end, "page": self.page,
+                "paragraph": self.paragraph, "text": self.text, "score": round(float(self.score), 4)}
+
+
+class RelatedIndex:
+    """An index of candidate paragraphs over a set of documents."""
+
+    def __init__(self, analyses: list[dict], texts: dict[str, str], params: Params | None = None):
+        self.params = params or Params()
+        self.texts = texts
+        self.fingerprints = {a["doc_id"]: a["fingerprint"] for a in analyses}
+        self.units: list[Unit] = []
+        self.vocab: dict[str, int] = {}
+        self.bivocab: dict[str, int] = {}
+        doc_index: dict[str, int] = {}
+        unit_doc: list[int] = []
+        p_terms: list[np.ndarray] = []
+        s_terms: list[np.ndarray] = []
+        s_unit: list[int] = []
+        b_terms: list[np.ndarray] = []
+        self.unit_terms: list[np.ndarray] = []  # unique term ids per unit (for feedback/PRF)
+        self.unit_tf: list[np.ndarray] = []
+        vocab, bivocab = self.vocab, self.bivocab
+        for a in analyses:
+            di = doc_index.setdefault(a["doc_id"], len(doc_index))
+            for u in a["units"]:
+                ui = len(self.units)
+                self.units.append(Unit(a["doc_id"], u["n"], u["s"], u["e"], u.get("p"), u.get("pl")))
+                unit_doc.append(di)
+                all_ids = []
+                bi_ids = []
+                for sent in u["sents"]:
+                    ids = [vocab.setdefault(t, len(vocab)) for t in sent]
+                    all_ids.extend(ids)
+                    s_terms.append(np.asarray(ids, dtype=np.int32))
+                    s_unit.append(ui)
+                    bi_ids.extend(bivocab.setdefault(g, len(bivocab)) for g in _bigrams(sent))
+                arr = np.asarray(all_ids, dtype=np.int32)
+                p_terms.append(arr)
+                b_terms.append(np.asarray(bi_ids, dtype=np.int32))
+                uniq, cnt = np.unique(arr, return_counts=True)
+                self.unit_terms.append(uniq)
+                self.unit_tf.append(cnt.astype(np.float32))
+        self.doc_ids = list(doc_index)
+        self.unit_doc = np.asarray(unit_doc, dtype=np.int32)
+        self.sent_unit = np.asarray(s_unit, dtype=np.int32)
+        n_units = len(self.units)
+        p = self.params
+
+        def csr(groups: list[np.ndarray], n_terms: int, k1: float, b: float, idf=None) -> _Postings:
+            lengths = np.asarray([len(g) for g in groups], dtype=np.float64)
+            if groups and sum(len(g) for g in groups):
+                item = np.repeat(np.arange(len(groups), dtype=np.int64), [len(g) for g in groups])
+                flat = np.concatenate(groups).astype(np.int64)
+                key = flat * len(groups) + item
+                uk, tf = np.unique(key, return_counts=True)
+                tids, iids = uk // len(groups), uk % len(groups)
+            else:
+                tids = iids = tf = np.zeros(0, dtype=np.int64)
+            return _Postings(len(groups), tids, iids, tf, lengths, max(n_terms, 1), k1, b, idf)
+
+        self.para = csr(p_terms, len(vocab), p.k1, p.b)
+        # sentences share the paragraph idf: a sentence is not a document of its own
+        self.sent = csr(s_terms, len(vocab), p.k1, p.b, idf=self.para.idf)
+        self.bigram = csr(b_terms, len(bivocab), p.k1, p.b)
+        self.n_units = n_units
+        self._norms = np.asarray(
+            [math.sqrt(float(((tf * self.para.idf[t]) ** 2).sum())) or 1.0
+             for t, tf in zip(self.unit_terms, self.unit_tf)], dtype=np.float32)
+        self._unit_starts: dict[str, list[tuple[int, int, int]]] = {}
+        for i, u in enumerate(self.units):
+            self._unit_starts.setdefault(u.doc_id, []).append((u.start, u.end, i))
+
+    # -------------------------------------------------------------------------------- helpers
+    def unit_at(self, doc_id: str, start: int, end: int | None = None) -> int | None:
+        """The candidate unit of ``doc_id`` overlapping [start, end) the most, if any."""
+        end = start + 1 if end is None or end <= start else end
+        best, best_ov = None, 0
+        for s, e, i in self._unit_starts.get(doc_id, []):
+            ov = min(e, end) - max(s, start)
+            if ov > best_ov:
+                best, best_ov = i, ov
+        return best
+
+    def _qvec(self, bag: Counter, vocab: dict[str, int], weight: float, out: dict[int, float]) -> None:
+        for t, c in bag.items():
+            i = vocab.get(t)
+            if i is not None:
+                out[i] = out.get(i, 0.0) + weight * (1.0 + math.log(c))
+
+    def _tfidf(self, qterms: dict[int, float]) -> tuple[np.ndarray, np.ndarray]:
+        ids = np.fromiter(qterms.keys(), dtype=np.int64, count=len(qterms))
+        w = np.fromiter(qterms.values(), dtype=np.float64, count=len(qterms)) * self.para.idf[ids]
+        return ids, w
+
+    def cosine_to_units(self, qterms: dict[int, float], units: Sequence[int]) -> np.ndarray:
+        """tf-idf cosine between a query vector and some units (for feedback by similarity)."""
+        if not qterms or not units:
+            return np.zeros(len(units), dtype=np.float32)
+        ids, w = self._tfidf(qterms)
+        qn = float(np.sqrt((w ** 2).sum())) or 1.0
+        qmap = dict(zip(ids.tolist(), w.tolist()))
+        out = np.zeros(len(units), dtype=np.float32)
+        for k, u in enumerate(units):
+            t, tf = self.unit_terms[u], self.unit_tf[u]
+            dot = sum(qmap.get(int(x), 0.0) * float(f) * float(self.para.idf[x]) for x, f in zip(t, tf)
+                      if int(x) in qmap)
+            out[k] = dot / (qn * self._norms[u])
+        return out
+
+    def unit_query(self, u: int) -> dict[int, float]:
+        return {int(t): 1.0 + math.log(float(f)) for t, f in zip(self.unit_terms[u], self.unit_tf[u])}
+
+    # -------------------------------------------------------------------------------- ranking
+    def query_terms(self, text: str, context: str = "") -> tuple[dict[int, float], dict[int, float]]:
+        p = self.params
+        q: dict[int, float] = {}
+        qb: dict[int, float] = {}
+        sel = terms(text)
+        self._qvec(Counter(sel), self.vocab, 1.0, q)
+        self._qvec(Counter(_sentence_bigrams(text)), self.bivocab, 1.0, qb)
+        if context:
+            self._qvec(Counter(terms(context)), self.vocab, p.context_weight, q)
+            self._qvec(Counter(_sentence_bigrams(context)), self.bivocab, p.context_weight, qb)
+        return q, qb
+
+    def _fuse(self, q: dict[int, float], qb: dict[int, float], mask: np.ndarray) -> tuple[np.ndarray, dict]:
+        p = self.params
+        para = self.para.score(q)
+        sent_scores = self.sent.score(q)
+        best = np.zeros(self.n_units, dtype=np.float32)
+        second = np.zeros(self.n_units, dtype=np.float32)
+        if len(sent_scores):
+            # best and second-best sentence of each unit
+            order = np.lexsort((-sent_scores, self.sent_unit))
+            su = self.sent_unit[order]
+            ss = sent_scores[order]
+            first = np.ones(len(su), dtype=bool)
+            first[1:] = su[1:] != su[:-1]
+            best[su[first]] = ss[first]
+            sec = np.zeros(len(su), dtype=bool)
+            sec[1:] = (~first[1:]) & first[:-1]
+            second[su[sec]] = ss[sec]
+        sent = best + p.second_sentence * second
+        big = self.bigram.score(qb)
+        signals = {"para": para, "sent": sent, "bigram": big}
+        total = np.zeros(self.n_units, dtype=np.float32)
+        for name, w in (("para", p.w_para), ("sent", p.w_sent), ("bigram", p.w_bigram)):
+            s = signals[name]
+            m = float(s[mask].max()) if mask.any() else 0.0
+            if m > 0 and w:
+                total += np.float32(w / m) * s
+        total[~mask] = -np.inf
+        return total, signals
+
+    def _prf(self, q: dict[int, float], total: np.ndarray, mask: np.ndarray) -> dict[int, float]:
+        p = self.params
+        if p.prf_docs <= 0 or p.prf_terms <= 0 or p.prf_weight <= 0:
+            return q
+        k = min(p.prf_docs, int(mask.sum()))
+        if k <= 0:
+            return q
+        top = np.argpartition(-total, k - 1)[:k]
+        acc: dict[int, float] = {}
+        for u in top:
+            t, tf = self.unit_terms[u], self.unit_tf[u]
+            w = tf / tf.sum() * self.para.idf[t]
+            for x, y in zip(t.tolist(), w.tolist()):
+                acc[x] = acc.get(x, 0.0) + y
+        # only terms shared by at least two of the feedback passages, so one passage cannot steer
+        counts = Counter(x for u in top for x in self.unit_terms[u].tolist())
+        cand = [(v, x) for x, v in acc.items() if x not in q and (counts[x] >= 2 or k == 1)]
+        cand.sort(reverse=True)
+        out = dict(q)
+        if cand:
+            top_v = cand[0][0]
+            for v, x in cand[: p.prf_terms]:
+                out[x] = p.prf_weight * v / top_v
+        return out
+
+    def rank(self, text: str, *, exclude_doc: str | None = None, context: str = "",
+             feedback: "Feedback | None" = None, source_unit: int | None = None,
+             allowed_docs: Iterable[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Scores for every unit (``-inf`` where excluded) and the ranked unit indices."""
+        mask = np.ones(self.n_units, dtype=bool)
+        if exclude_doc is not None and exclude_doc in self.doc_ids:
+            mask &= self.unit_doc != self.doc_ids.index(exclude_doc)
+        if allowed_docs is not None:
+            allowed = {self.doc_ids.index(d) for d in allowed_docs if d in self.doc_ids}
+            mask &= np.isin(self.unit_doc, list(allowed))
+        q, qb = self.query_terms(text, context)
+        if not mask.any() or not q:
+            return np.full(self.n_units, -np.inf, dtype=np.float32), np.zeros(0, dtype=np.int64)
+        total, _ = self._fuse(q, qb, mask)
+        q2 = self._prf(q, total, mask)
+        if len(q2) != len(q):
+            total, _ = self._fuse(q2, qb, mask)
+        if feedback is not None:
+            total = feedback.apply(self, total, q, source_unit)
+        n = int(mask.sum())
+        order = np.argsort(-total, kind="stable")[:n]
+        return total, order
+
+    def related(self, doc: Document, start: int, end: int, top: int = 10,
+                feedback: "Feedback | None" = None, allowed_docs: Iterable[str] | None = None) -> list[RelatedHit]:
+        """Ranked paragraphs of other documents related to ``doc.text[start:end]``."""
+        text = doc.text[start:end]
+        context = ""
+        para = doc.paragraph_at(start)
+        if para is not None:
+            ps, pe = para.start, max(para.end, end)
+            if (end - start) < self.params.context_max_ratio * (pe - ps):
+                context = doc.text[ps:start] + " " + doc.text[end:pe]
+        source_unit = self.unit_at(doc.id, start, end)
+        scores, order = self.rank(text, exclude_doc=doc.id, context=context, feedback=feedback,
+                                  source_unit=source_unit, allowed_docs=allowed_docs)
+        hits = []
+        best = None
+        for u in order[:top]:
+            s = float(scores[u])
+            if not math.isfinite(s) or s <= 0:
+                break
+            best = best or s
+            unit = self.units[int(u)]
+            body = self.texts[unit.doc_id][unit.start : unit.end]
+            hits.append(RelatedHit(unit.doc_id, unit.start, unit.end, unit.page, unit.number, body,
+                                   s / best, unit.page_label))
+        return hits
+
+
+def _sentence_bigrams(text: str) -> list[str]:
+    out = []
+    for s, e in sentence_spans(text):
+        out.extend(_bigrams(terms(text[s:e])))
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# reader feedback: dismissals and accepted links
+
+
+@dataclass
+class FeedbackItem:
+    source_doc: str
+    source_start: int
+    source_end: int
+    target_doc: str
+    target_start: int
+    target_end: int
+    positive: bool
+
+
+class Feedback:
+    """Dismissed suggestions and accepted links, applied to a ranking."""
+
+    def __init__(self, items: Iterable[FeedbackItem] = ()):
+        self.items = list(items)
+
+    def apply(self, index: RelatedIndex, total: np.ndarray, q: dict[int, float],
+              source_unit: int | None) -> np.ndarray:
+        if not self.items:
+            return total
+        p = index.params
+        total = total.copy()
+        finite = np.isfinite(total)
+        if not finite.any():
+            return total
+        top = float(total[finite].max())
+        # how similar each feedback item's source passage is to the current selection
+        src_units = []
+        tgt_units = []
+        for it in self.items:
+            su = index.unit_at(it.source_doc, it.source_start, it.source_end)
+            tu = index.unit_at(it.target_doc, it.target_start, it.target_end)
+            src_units.append(su)
+            tgt_units.append(tu)
+        known = [u for u in src_units if u is not None]
+        sims = dict(zip(known, index.cosine_to_units(q, known).tolist())) if known else {}
+        for it, su, tu in zip(self.items, src_units, tgt_units):
+            if tu is None or not finite[tu]:
+                continue
+            same = su is not None and su == source_unit
+            sim = 1.0 if same else float(sims.get(su, 0.0)) if su is not None else 0.0
+            if it.positive:
+                total[tu] += np.float32(p.accept_boost * top * sim)
+            elif same:
+                total[tu] *= np.float32(p.dismiss_factor)
+            elif sim > 0.2:
+                total[tu] *= np.float32(1.0 - p.dismiss_similar * min(1.0, sim))
+        return total
+
+
+def dismissal_record(source_doc: str, source_start: int, source_end: int, hit: RelatedHit | dict,
+                     *, quote: str = "", note: str = "") -> dict:
+    """A ``dismissals`` store record: this suggestion is not related to that passage."""
+    h = hit.to_dict() if isinstance(hit, RelatedHit) else dict(hit)
+    return {"source": {"doc_id": source_doc, "start": int(source_start), "end": int(source_end),
+                       "exact": quote},
+            "target": {"doc_id": h["doc_id"], "start": int(h["start"]), "end": int(h["end"]),
+                       "exact": (h.get("text") or "")[:200]},
+            "note": note}
+
+
+def feedback_from_library(lib) -> Feedback:
+    """Dismissals (store kind ``dismissals``) and the reader's links between annotations."""
+    items = []
+    try:
+        for d in lib.store.all("dismissals"):
+            s, t = d.get("source") or {}, d.get("target") or {}
+            if {"doc_id", "start", "end"} <= s.keys() and {"doc_id", "start", "end"} <= t.keys():
+                items.append(FeedbackItem(s["doc_id"], s["start"], s["end"], t["doc_id"], t["start"],
+                                          t["end"], False))
+        anns = {a["id"]: a for a in lib.store.all("annotations")}
+        for link in lib.store.all("links"):
+            a, b = anns.get(link.get("source")), anns.get(link.get("target"))
+            if not a or not b:
+                continue
+            for x, y in ((a, b), (b, a)):
+                items.append(FeedbackItem(x["doc_id"], x["target"]["start"], x["target"]["end"],
+                                          y["doc_id"], y["target"]["start"], y["target"]["end"], True))
+    except Exception:  # feedback is a refinement: a store problem must not stop suggestions
+        return Feedback(items)
+    return Feedback(items)
+
+
+# --------------------------------------------------------------------------------------------
+# building and caching
+
+
+def _cache_name(doc: Document) -> str:
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", doc.id)[:60]
+    digest = hashlib.sha1(f"{doc.id}\0{doc.fingerprint}\0{ANALYSIS_VERSION}\0{STEM.name}".encode()).hexdigest()[:16]
+    return f"{safe}-{digest}.json"
+
+
+def default_cache_dir(lib=None) -> Path | None:
+    """Where the index cache lives: ``<store>/cache/related`` or the platform cache dir."""
+    if lib is not None:
+        path = getattr(getattr(lib, "store", None), "path", None)
+        if path is not None:
+            return Path(path) / "cache" / "related"
+    try:
+        import platformdirs
+
+        return Path(platformdirs.user_cache_dir("nkreader")) / "related"
+    except Exception:  # pragma: no cover
+        return None
+
+
+def _read_cached(path: Path, doc: Document) -> dict | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if (data.get("fingerprint") != doc.fingerprint or data.get("version") != ANALYSIS_VERSION
+            or data.get("doc_id") != doc.id):
+        return None
+    return data
+
+
+def _write_cached(path: Path, data: dict) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, ensure_ascii=False, separators=(",", ":"))
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a cache that cannot be written only costs time
+
+
+class Cancelled(Exception):
+    """Index building was cancelled."""
+
+
+def build_index(docs: Sequence[Document], *, cache_dir: Path | str | None = None,
+                params: Params | None = None,
+                progress: Callable[[int, int], None] | None = None,
+                cancel: threading.Event | None = None) -> RelatedIndex:
+    """Analyse each document (from the cache when its fingerprint matches) and assemble an index.
+
+    ``progress(done, total)`` is called after each document; setting ``cancel`` stops the build
+    with :class:`Cancelled`. Stale cache files of the same documents are removed.
+    """
+    cache = Path(cache_dir) if cache_dir else None
+    analyses = []
+    total = len(docs)
+    for i, doc in enumerate(docs):
+        if cancel is not None and cancel.is_set():
+            raise Cancelled()
+        data = None
+        if cache is not None:
+            path = cache / _cache_name(doc)
+            data = _read_cached(path, doc)
+            if data is None:
+                data = analyse_document(doc)
+                _write_cached(path, data)
+                _remove_stale(cache, doc, path.name)
+        else:
+            data = analyse_document(doc)
+        analyses.append(data)
+        if progress is not None:
+            progress(i + 1, total)
+    return RelatedIndex(analyses, {d.id: d.text for d in docs}, params)
+
+
+def _remove_stale(cache: Path, doc: Document, keep: str) -> None:
+    prefix = re.sub(r"[^A-Za-z0-9_.-]+", "_", doc.id)[:60] + "-"
+    try:
+        for p in cache.iterdir():
+            if p.name.startswith(prefix) and p.name != keep and p.suffix == ".json" \
+                    and len(p.name) == len(keep):
+                p.unlink()
+    except OSError:
+        pass
+
+
+_INDEXES: dict[tuple, RelatedIndex] = {}
+_INDEX_LOCK = threading.Lock()
+
+
+def index_for_library(lib, *, progress: Callable[[int, int], None] | None = None,
+                      cancel: threading.Event | None = None) -> RelatedIndex:
+    """The (memoised, disk-cached) index of a library's corpus; rebuilt when a document changes."""
+    docs = lib.corpus.documents()
+    key = (str(Path(lib.corpus.folder).resolve()), tuple((d.id, d.fingerprint) for d in docs))
+    with _INDEX_LOCK:
+        idx = _INDEXES.get(key)
+    if idx is not None:
+        if progress is not None:
+            progress(len(docs), len(docs))
+        return idx
+    idx = build_index(docs, cache_dir=default_cache_dir(lib), progress=progress, cancel=cancel)
+    with _INDEX_LOCK:
+        for k in [k for k in _INDEXES if k[0] == key[0]]:
+            del _INDEXES[k]
+        _INDEXES[key] = idx
+    return idx
+
+
+def related_passages(lib, doc_ref: str, *, quote: str | None = None, start: int | None = None,
+                     end: int | None = None, top: int = 10, use_feedback: bool = True) -> list[RelatedHit]:
+    """Related paragraphs in other documents for a quote or a span of ``doc_ref``.
+
+    Raises :class:`nkreader.core.library.QuoteNotFound` when the quote is not in the document.
+    """
+    from nkreader.core.anchors import find_quote
+    from nkreader.core.library import QuoteNotFound
+
+    doc = lib.document(doc_ref)
+    if quote is not None:
+        if not quote.strip():
+            raise ValueError("the quote is empty")
+        span = find_quote(doc.text, quote)
+        if span is None:
+            short = quote if len(quote) <= 60 else quote[:57] + "..."
+            raise QuoteNotFound(f"The quote \"{short}\" was not found in {doc.id} ({doc.metadata.title}).")
+        start, end = span
+    if start is None or end is None or not (0 <= start < end <= len(doc.text)):
+        raise ValueError("give a quote or a non-empty span inside the document")
+    index = index_for_library(lib)
+    feedback = feedback_from_library(lib) if use_feedback else None
+    return index.related(doc, start, end, top=top, feedback=feedback)
