@@ -595,11 +595,25 @@ def dismissal_record(source_doc: str, source_start: int, source_end: int, hit: R
                      *, quote: str = "", note: str = "") -> dict:
     """A ``dismissals`` store record: this suggestion is not related to that passage."""
     h = hit.to_dict() if isinstance(hit, RelatedHit) else dict(hit)
-    return {"source": {"doc_id": source_doc, "start": int(source_start), "end": int(source_end),
+    return {"kind": "related",
+            "source": {"doc_id": source_doc, "start": int(source_start), "end": int(source_end),
                        "exact": quote},
             "target": {"doc_id": h["doc_id"], "start": int(h["start"]), "end": int(h["end"]),
                        "exact": (h.get("text") or "")[:200]},
-            "note": note}
+            "note": note, "created": _now()}
+
+
+def _now() -> str:
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def dismiss(lib, source_doc: str, source_start: int, source_end: int, hit: RelatedHit | dict,
+            *, quote: str = "", note: str = "") -> dict:
+    """Remember that ``hit`` is not related to the passage; later rankings push it down."""
+    return lib.store.put("dismissals", dismissal_record(source_doc, source_start, source_end, hit,
+                                                        quote=quote, note=note))
 
 
 def feedback_from_library(lib) -> Feedback:
@@ -607,6 +621,8 @@ def feedback_from_library(lib) -> Feedback:
     items = []
     try:
         for d in lib.store.all("dismissals"):
+            if d.get("kind", "related") != "related":
+                continue
             s, t = d.get("source") or {}, d.get("target") or {}
             if {"doc_id", "start", "end"} <= s.keys() and {"doc_id", "start", "end"} <= t.keys():
                 items.append(FeedbackItem(s["doc_id"], s["start"], s["end"], t["doc_id"], t["start"],
