@@ -1,0 +1,397 @@
+"""PDF and EPUB text extraction: the only module that imports pymupdf, and only inside functions.
+
+``extract(path)`` returns the reading paragraphs of a PDF or EPUB with the page each starts on:
+
+* text comes from ``page.get_text("dict")`` with ligatures expanded (ﬁ → fi; NFKC on the
+  ligature range catches fonts MuPDF cannot decompose);
+* running headers and footers (the same text, digits aside, in the top or bottom margin of
+  many pages) and page numbers are removed and listed in ``removed``;
+* two-column pages are read column by column;
+* lines are joined into paragraphs; "soci-/ety" becomes "society"; a block is split where a
+  line ends a sentence well short of the right margin or the next line is indented;
+* the first paragraph of a page or a column is flagged ``break_before`` so that the caller can
+  join a paragraph that continues over the break.
+
+Errors become :class:`DocumentError` with a message for the user. ``pymupdf`` (2.0) raises
+``pymupdf.FileNotFoundError``, ``pymupdf.EmptyFileError`` and ``pymupdf.FileDataError`` (all
+``RuntimeError`` subclasses) on open, and ``RuntimeError`` subclasses (``FzErrorBase`` ...) when a
+damaged page is read.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .model import DocumentError
+
+__all__ = ["PdfParagraph", "PdfContent", "extract", "load_pymupdf"]
+
+
+@dataclass(frozen=True)
+class PdfParagraph:
+    text: str
+    page: int  # 1-based
+    break_before: bool = False  # first paragraph of a page or a column
+
+
+@dataclass
+class PdfContent:
+    kind: str  # pdf | epub
+    page_count: int
+    paragraphs: list[PdfParagraph] = field(default_factory=list)
+    labels: dict[int, str] = field(default_factory=dict)  # page number → printed label
+    metadata: dict[str, str] = field(default_factory=dict)
+    removed: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # predicates: "has no text layer ..."
+
+
+_pymupdf: Any = None
+
+
+def load_pymupdf() -> Any:
+    """Import pymupdf once, with MuPDF's own messages on stderr silenced (we report errors)."""
+    global _pymupdf
+    if _pymupdf is None:
+        try:
+            import pymupdf
+        except ImportError as e:  # pragma: no cover - it is a dependency
+            raise DocumentError(f"PDF and EPUB support is not installed (pymupdf: {e})") from None
+        pymupdf.TOOLS.mupdf_display_errors(False)
+        pymupdf.TOOLS.mupdf_display_warnings(False)
+        _pymupdf = pymupdf
+    return _pymupdf
+
+
+# =============================================================================================
+
+
+def extract(path: str | Path, *, password: str | None = None, kind: str = "pdf") -> PdfContent:
+    pymupdf = load_pymupdf()
+    path = Path(path)
+    name = path.name
+    what = "an EPUB" if kind == "epub" else "a PDF"
+    try:
+        doc = pymupdf.open(str(path), filetype=kind)
+    except pymupdf.FileNotFoundError:
+        raise DocumentError(f"{name} was not found ({path})") from None
+    except pymupdf.EmptyFileError:
+        raise DocumentError(f"{name} is empty (0 bytes)") from None
+    except pymupdf.FileDataError:
+        raise DocumentError(f"{name} is damaged or truncated: it cannot be read as {what}") from None
+    except RuntimeError as e:
+        raise DocumentError(f"{name} could not be opened as {what}: {e}") from None
+
+    try:
+        return _extract_open(doc, pymupdf, name=name, kind=kind, password=password)
+    finally:
+        doc.close()
+
+
+def _extract_open(doc: Any, pymupdf: Any, *, name: str, kind: str, password: str | None) -> PdfContent:
+    if doc.needs_pass:
+        if password is None or password == "":
+            raise DocumentError(f"{name} is encrypted: a password is needed")
+        if not doc.authenticate(password):
+            raise DocumentError(f"{name} is encrypted and the password given is wrong")
+    content = PdfContent(kind=kind, page_count=doc.page_count)
+    repaired = bool(getattr(doc, "is_repaired", False))
+    if repaired:
+        content.warnings.append("was damaged and has been repaired on opening: some text may be missing")
+    try:
+        content.metadata = {k: v for k, v in (doc.metadata or {}).items() if isinstance(v, str)}
+    except RuntimeError:
+        content.metadata = {}
+
+    pages: list[_PageText] = []
+    unreadable: list[int] = []
+    for index in range(doc.page_count):
+        try:
+            page = doc[index]
+            pages.append(_read_page(page, pymupdf, index + 1, is_pdf=doc.is_pdf))
+        except RuntimeError:
+            unreadable.append(index + 1)
+            pages.append(_PageText(index + 1, 0.0, 0.0, [], None, False))
+    if unreadable:
+        content.warnings.append(f"has page{'s' if len(unreadable) > 1 else ''} that could not be read: {_ranges(unreadable)}")
+
+    content.labels = {p.number: p.label for p in pages if p.label}
+    if kind == "pdf":
+        content.removed.extend(_remove_running_furniture(pages))
+
+    no_text = [p.number for p in pages if not p.blocks]
+    if repaired and len(no_text) == len(pages):
+        raise DocumentError(f"{name} is damaged or truncated: no text could be recovered from it")
+    if pages and len(no_text) == len(pages):
+        content.warnings.append("has no text layer (scanned?): there is no text to annotate")
+    else:
+        scanned = [p.number for p in pages if not p.blocks and p.has_images]
+        if scanned:
+            content.warnings.append(
+                f"has page{'s' if len(scanned) > 1 else ''} without a text layer (scanned?): {_ranges(scanned)}"
+            )
+
+    for page in pages:
+        ordered = _reading_order(page) if kind == "pdf" else [(b, i == 0) for i, b in enumerate(page.blocks)]
+        first_on_page = True
+        for block, column_start in ordered:
+            for k, text in enumerate(_block_paragraphs(block)):
+                content.paragraphs.append(
+                    PdfParagraph(text, page.number, break_before=(k == 0 and (first_on_page or column_start)))
+                )
+                first_on_page = False
+    return content
+
+
+def _ranges(numbers: list[int]) -> str:
+    out: list[str] = []
+    start = prev = numbers[0]
+    for n in numbers[1:] + [None]:  # type: ignore[list-item]
+        if n is not None and n == prev + 1:
+            prev = n
+            continue
+        out.append(str(start) if start == prev else f"{start}–{prev}")
+        if n is not None:
+            start = prev = n
+    return ", ".join(out)
+
+
+# =============================================================================================
+# Pages, blocks, lines
+# =============================================================================================
+
+
+@dataclass
+class _Line:
+    text: str
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+
+@dataclass
+class _Block:
+    lines: list[_Line]
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+    @property
+    def text(self) -> str:
+        return " ".join(line.text for line in self.lines)
+
+
+@dataclass
+class _PageText:
+    number: int
+    width: float
+    height: float
+    blocks: list[_Block]
+    label: str | None
+    has_images: bool
+
+
+_LIGATURES = re.compile("[\ufb00-\ufb06]")
+_WS = re.compile(r"\s+")
+
+
+def _fix_text(s: str) -> str:
+    s = _LIGATURES.sub(lambda m: unicodedata.normalize("NFKC", m.group(0)), s)
+    s = s.replace("\x00", "").replace("\ufffe", "")
+    return _WS.sub(" ", s)
+
+
+def _read_page(page: Any, pymupdf: Any, number: int, *, is_pdf: bool) -> _PageText:
+    # Without TEXT_PRESERVE_LIGATURES MuPDF expands ligatures; whitespace is kept as it is and
+    # collapsed by us; text outside the media box is dropped.
+    flags = pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP
+    data = page.get_text("dict", flags=flags, sort=True)
+    blocks: list[_Block] = []
+    has_images = False
+    for b in data.get("blocks", []):
+        if b.get("type") != 0:
+            has_images = True
+            continue
+        lines: list[_Line] = []
+        for line in b.get("lines", []):
+            text = _fix_text("".join(span.get("text", "") for span in line.get("spans", [])))
+            if not text.strip():
+                continue
+            x0, y0, x1, y1 = line["bbox"]
+            if lines and _same_row(lines[-1], y0, y1):
+                last = lines[-1]
+                lines[-1] = _Line(
+                    (last.text.rstrip() + " " + text.lstrip()), min(last.x0, x0), min(last.y0, y0), max(last.x1, x1), max(last.y1, y1)
+                )
+            else:
+                lines.append(_Line(text.strip(), x0, y0, x1, y1))
+        lines = [ln for ln in lines if ln.text]
+        if lines:
+            x0, y0, x1, y1 = b["bbox"]
+            blocks.append(_Block(lines, x0, y0, x1, y1))
+    if not has_images:
+        try:
+            has_images = bool(page.get_images())
+        except (RuntimeError, ValueError, AttributeError):
+            pass
+    label = None
+    if is_pdf:
+        try:
+            label = page.get_label() or None
+        except (RuntimeError, AssertionError):
+            label = None
+    rect = page.rect
+    return _PageText(number, rect.width, rect.height, blocks, label, has_images)
+
+
+def _same_row(prev: _Line, y0: float, y1: float) -> bool:
+    overlap = min(prev.y1, y1) - max(prev.y0, y0)
+    return overlap > 0.6 * min(prev.y1 - prev.y0, y1 - y0)
+
+
+# --- running headers and footers -------------------------------------------------------------
+
+_PAGE_NUMBER = re.compile(
+    r"(?:page|p\.|pg\.?)?\s*[-–—(\[]?\s*(?:\d{1,4}|[ivxlcdm]{1,7})\s*[-–—)\]]?(?:\s*(?:of|/)\s*\d{1,4})?",
+    re.IGNORECASE,
+)
+
+
+def _margin_key(text: str) -> str:
+    return re.sub(r"\d+", "#", _WS.sub(" ", text.strip().lower()))
+
+
+def _in_margin(block: _Block, page: _PageText) -> bool:
+    if page.height <= 0:
+        return False
+    zone = 0.1 * page.height
+    return block.y1 <= zone or block.y0 >= page.height - zone
+
+
+def _remove_running_furniture(pages: list[_PageText]) -> list[str]:
+    """Drop headers/footers repeated on many pages, and page numbers in the margins."""
+    counts: Counter[str] = Counter()
+    for page in pages:
+        keys = {_margin_key(b.text) for b in page.blocks if _in_margin(b, page)}
+        counts.update(keys)
+    n = len(pages)
+    threshold = max(2, math.ceil(0.4 * n))
+    removed: list[str] = []
+    seen: set[str] = set()
+    for page in pages:
+        kept: list[_Block] = []
+        for b in page.blocks:
+            if _in_margin(b, page):
+                key = _margin_key(b.text)
+                if _PAGE_NUMBER.fullmatch(b.text.strip()):
+                    continue
+                if n >= 2 and counts[key] >= threshold and len(b.text) <= 200:
+                    if key not in seen:
+                        seen.add(key)
+                        removed.append(b.text)
+                    continue
+            kept.append(b)
+        page.blocks = kept
+    return removed
+
+
+# --- reading order ---------------------------------------------------------------------------
+
+
+def _reading_order(page: _PageText) -> list[tuple[_Block, bool]]:
+    """Blocks in reading order, each with True when it starts a column (after the first)."""
+    blocks = page.blocks
+    if len(blocks) < 3:
+        return [(b, False) for b in blocks]
+    left = min(b.x0 for b in blocks)
+    right = max(b.x1 for b in blocks)
+    width = right - left
+    if width <= 0:
+        return [(b, False) for b in blocks]
+    mid = (left + right) / 2
+    tol = 0.04 * width
+
+    def side(b: _Block) -> str:
+        if b.x1 <= mid + tol and (b.x1 - b.x0) < 0.6 * width:
+            return "L"
+        if b.x0 >= mid - tol and (b.x1 - b.x0) < 0.6 * width:
+            return "R"
+        return "S"
+
+    sides = [side(b) for b in blocks]
+    lefts = [b for b, s in zip(blocks, sides) if s == "L"]
+    rights = [b for b, s in zip(blocks, sides) if s == "R"]
+    two_columns = any(min(a.y1, c.y1) - max(a.y0, c.y0) > 0 for a in lefts for c in rights)
+    if not two_columns:
+        return [(b, False) for b in blocks]
+
+    # Bands separated by blocks that span both columns; in each band, left column then right.
+    spanning = sorted((b for b, s in zip(blocks, sides) if s == "S"), key=lambda b: b.y0)
+    out: list[tuple[_Block, bool]] = []
+    edges = [b.y0 for b in spanning] + [math.inf]
+    prev_edge = -math.inf
+    used: set[int] = set()
+    for i, edge in enumerate(edges):
+        for column in (lefts, rights):
+            members = sorted(
+                (b for b in column if prev_edge <= (b.y0 + b.y1) / 2 < edge and id(b) not in used),
+                key=lambda b: (b.y0, b.x0),
+            )
+            for k, b in enumerate(members):
+                used.add(id(b))
+                out.append((b, k == 0 and column is rights))
+        if i < len(spanning):
+            out.append((spanning[i], False))
+            prev_edge = spanning[i].y1
+    return out
+
+
+# --- lines → paragraphs ----------------------------------------------------------------------
+
+_TERMINAL = set(".!?:;…。！？．")
+_CLOSERS = "\"'”’»)]}」』】〕）"
+_HYPHENS = ("-", "\u00ad", "\u2010")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7a3\uff00-\uffef\u3000-\u303f]")
+
+
+def _ends_sentence(s: str) -> bool:
+    t = s.rstrip(_CLOSERS + " ")
+    return bool(t) and t[-1] in _TERMINAL
+
+
+def _join_lines(a: str, b: str) -> str:
+    if a.endswith("\u00ad"):
+        return a[:-1] + b
+    if a.endswith(_HYPHENS) and len(a) >= 2 and a[-2].isalpha() and b[:1].isalpha():
+        if a[-2].islower() and b[0].islower():
+            return a[:-1] + b  # soci- / ety → society
+        return a + b  # North- / Korean → North-Korean
+    if a and b and _CJK.match(a[-1]) and _CJK.match(b[0]):
+        return a + b
+    return a + " " + b
+
+
+def _block_paragraphs(block: _Block) -> list[str]:
+    lines = block.lines
+    left = min(line.x0 for line in lines)
+    right = max(line.x1 for line in lines)
+    width = right - left
+    paras: list[str] = [lines[0].text]
+    for prev, cur in zip(lines, lines[1:]):
+        new = False
+        if width > 0 and len(lines) >= 3 and _ends_sentence(prev.text):
+            short = (right - prev.x1) > 0.15 * width
+            indented = (cur.x0 - left) > max(3.0, 0.03 * width) and (cur.x0 - left) < 0.3 * width
+            new = short or indented
+        if new:
+            paras.append(cur.text)
+        else:
+            paras[-1] = _join_lines(paras[-1], cur.text)
+    return [_WS.sub(" ", p).strip() for p in paras if p.strip()]
