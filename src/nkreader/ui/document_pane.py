@@ -1,0 +1,867 @@
+"""A document pane: header (author, year, title), the reading view with paragraph numbers, highlights
+and note markers in a margin, a find bar (Ctrl+F) and a bar to step through the chosen theme.
+
+The text is put into the QTextDocument with ``QTextCursor.insertText`` (through
+``offsets.insert_text``): plain characters only, never HTML, so nothing in a document can become
+an image, a link or markup. Highlights are *extra selections* laid over the text, so the document
+itself never changes after it is built, and every offset crosses the core/Qt boundary through
+``ui/offsets.py``.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left, bisect_right
+
+from PySide6.QtCore import QEvent, QPoint, QRect, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QAction, QColor, QFont, QFontMetrics, QKeySequence, QPainter, QPainterPath, QPalette, QPen,
+    QTextBlockFormat, QTextCharFormat, QTextCursor, QTextDocument, QTextFormat,
+)
+from PySide6.QtWidgets import (
+    QComboBox, QFrame, QHBoxLayout, QLabel, QLineEdit, QMenu, QProgressBar, QPushButton, QSizePolicy,
+    QTextEdit, QToolButton, QToolTip, QVBoxLayout, QWidget,
+)
+
+from nkreader.core.model import Document, DocumentError
+from nkreader.ui import style
+from nkreader.ui.offsets import OffsetMap, insert_text, qt_safe
+from nkreader.ui.safety import plain_tooltip
+from nkreader.ui.workers import start_task
+
+MARGIN_WIDTH = 58
+SYNC_OPEN_BYTES = 2_000_000  # text files below this size open on the GUI thread (a few ms)
+
+
+def _plain_label(text: str = "", name: str = "") -> QLabel:
+    label = QLabel()
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.setText(qt_safe(text))
+    if name:
+        label.setObjectName(name)
+    return label
+
+
+class Margin(QWidget):
+    """Paragraph numbers, page labels, a bar beside each highlight and a marker for each note."""
+
+    def __init__(self, view: "ReaderView"):
+        super().__init__(view)
+        self.view = view
+        self.setMouseTracking(True)
+        self._markers: list[tuple[QRect, str]] = []
+
+    def sizeHint(self) -> QSize:
+        return QSize(MARGIN_WIDTH, 0)
+
+    def paintEvent(self, event) -> None:
+        view = self.view
+        pane = view.pane
+        s = pane.scheme
+        p = QPainter(self)
+        p.fillRect(event.rect(), QColor(s.margin))
+        p.setPen(QPen(QColor(s.border)))
+        p.drawLine(self.width() - 1, event.rect().top(), self.width() - 1, event.rect().bottom())
+        self._markers = []
+        doc = pane.doc
+        if doc is None or pane.omap is None:
+            return
+        first_cp, last_cp = view.visible_span()
+        font = QFont(self.font())
+        font.setPointSizeF(max(7.0, pane.font_size * 0.72))
+        p.setFont(font)
+        fm = QFontMetrics(font)
+        # paragraph numbers (and pages)
+        starts = pane.para_starts
+        lo = max(0, bisect_right(starts, first_cp) - 1)
+        hi = bisect_right(starts, last_cp)
+        number_right = self.width() - 8
+        p.setPen(QColor(s.muted))
+        for para in doc.paragraphs[lo:hi]:
+            top, _ = view.span_y_viewport(para.start, para.start + 1)
+            rect = QRect(0, int(top), number_right, fm.height() + 2)
+            p.drawText(rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop, str(para.number))
+        if doc.pages:
+            pstarts = pane.page_starts
+            plo = max(0, bisect_right(pstarts, first_cp) - 1)
+            phi = bisect_right(pstarts, last_cp)
+            p.setPen(QColor(s.accent))
+            for page in doc.pages[plo:phi]:
+                top, _ = view.span_y_viewport(page.start, page.start + 1)
+                label = f"p.{page.label or page.number}"
+                p.drawText(QRect(3, int(top), self.width(), fm.height() + 2),
+                           Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, label)
+                p.drawLine(3, int(top), 14, int(top))
+        # highlight bars and note markers
+        bar_x = self.width() - 5
+        for ann in pane.visible_annotations(first_cp, last_cp):
+            t = ann["target"]
+            top, bottom = view.span_y_viewport(t["start"], t["end"])
+            color = pane.session.color_of(ann)
+            p.fillRect(QRectF(bar_x, top + 2, 3, max(4.0, bottom - top - 4)), color)
+            if ann.get("note"):
+                r = QRect(4, int(top) + 2, 14, 11)
+                path = QPainterPath()
+                path.addRoundedRect(QRectF(r), 3, 3)
+                tail = QPainterPath()
+                tail.moveTo(r.left() + 3, r.bottom())
+                tail.lineTo(r.left() + 3, r.bottom() + 4)
+                tail.lineTo(r.left() + 8, r.bottom())
+                path = path.united(tail)
+                p.setPen(QPen(color.darker(160), 1))
+                p.setBrush(color)
+                p.drawPath(path)
+                self._markers.append((r.adjusted(-2, -2, 2, 5), ann["id"]))
+
+    def _marker_at(self, pos: QPoint) -> str | None:
+        return next((ann_id for rect, ann_id in self._markers if rect.contains(pos)), None)
+
+    def mousePressEvent(self, event) -> None:
+        ann_id = self._marker_at(event.position().toPoint())
+        if ann_id:
+            self.view.pane.activate_annotation(ann_id, scroll=False)
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event) -> None:
+        ann_id = self._marker_at(event.position().toPoint())
+        self.setCursor(Qt.CursorShape.PointingHandCursor if ann_id else Qt.CursorShape.ArrowCursor)
+        super().mouseMoveEvent(event)
+
+    def event(self, event) -> bool:
+        if event.type() == QEvent.Type.ToolTip:
+            ann_id = self._marker_at(event.pos())
+            ann = self.view.pane.session.annotation(ann_id) if ann_id else None
+            if ann and ann.get("note"):
+                QToolTip.showText(event.globalPos(), plain_tooltip(ann["note"]), self)
+            else:
+                QToolTip.hideText()
+            return True
+        return super().event(event)
+
+
+class ReaderView(QTextEdit):
+    """The read-only reading surface: selectable text, never editable, never navigable."""
+
+    def __init__(self, pane: "DocumentPane"):
+        super().__init__(pane)
+        self.pane = pane
+        self.setReadOnly(True)
+        self.setUndoRedoEnabled(False)
+        self.setAcceptRichText(False)
+        self.setAcceptDrops(False)
+        self.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse | Qt.TextInteractionFlag.TextSelectableByKeyboard
+        )
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setLineWrapMode(QTextEdit.LineWrapMode.WidgetWidth)
+        self.setObjectName("readerView")
+        self.margin = Margin(self)
+        self.setViewportMargins(MARGIN_WIDTH, 0, 0, 0)
+        self._y_cache: dict[tuple[int, int], tuple[float, float]] = {}
+        self._y_key = None
+        self.verticalScrollBar().valueChanged.connect(self._scrolled)
+
+    # geometry --------------------------------------------------------------------------------
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        cr = self.contentsRect()
+        self.margin.setGeometry(QRect(cr.left(), cr.top(), MARGIN_WIDTH, cr.height()))
+
+    def _scrolled(self, _value: int) -> None:
+        self.margin.update()
+        self.pane.scrolled.emit()
+
+    def invalidate_geometry(self) -> None:
+        self._y_cache.clear()
+
+    def _layout_key(self):
+        return (self.viewport().width(), self.document().defaultFont().pointSizeF(), id(self.document()),
+                self.document().size().height())
+
+    def span_y(self, start: int, end: int) -> tuple[float, float]:
+        """Top and bottom, in document coordinates, of the lines holding code points [start, end)."""
+        key = self._layout_key()
+        if key != self._y_key:
+            self._y_cache.clear()
+            self._y_key = key
+        hit = self._y_cache.get((start, end))
+        if hit is not None:
+            return hit
+        omap = self.pane.omap
+        qs = omap.to_qt(start)
+        qe = max(qs, omap.to_qt(end) - 1)
+        top = self._line_y(qs)[0]
+        bottom = self._line_y(qe)[1] if qe != qs else self._line_y(qs)[1]
+        self._y_cache[(start, end)] = (top, bottom)
+        return top, bottom
+
+    def _line_y(self, pos: int) -> tuple[float, float]:
+        doc = self.document()
+        block = doc.findBlock(pos)
+        if not block.isValid():
+            block = doc.lastBlock()
+        rect = doc.documentLayout().blockBoundingRect(block)
+        layout = block.layout()
+        line = layout.lineForTextPosition(max(0, pos - block.position())) if layout else None
+        if line is not None and line.isValid():
+            return rect.top() + line.y(), rect.top() + line.y() + line.height()
+        return rect.top(), rect.bottom()
+
+    def span_y_viewport(self, start: int, end: int) -> tuple[float, float]:
+        top, bottom = self.span_y(start, end)
+        off = self.verticalScrollBar().value()
+        return top - off, bottom - off
+
+    def visible_span(self) -> tuple[int, int]:
+        """Code points at the top-left and bottom-right of the viewport."""
+        omap = self.pane.omap
+        vp = self.viewport()
+        a = self.cursorForPosition(QPoint(0, 0)).position()
+        b = self.cursorForPosition(QPoint(vp.width(), vp.height())).position()
+        return omap.from_qt(a), omap.from_qt(b) + 1
+
+    # interaction -------------------------------------------------------------------------------
+    def mouseReleaseEvent(self, event) -> None:
+        super().mouseReleaseEvent(event)
+        if event.button() == Qt.MouseButton.LeftButton and not self.textCursor().hasSelection():
+            pos = self.cursorForPosition(event.position().toPoint()).position()
+            ann = self.pane.annotation_at(self.pane.omap.from_qt(pos))
+            if ann is not None:
+                self.pane.activate_annotation(ann["id"], scroll=False)
+
+    def focusInEvent(self, event) -> None:
+        super().focusInEvent(event)
+        self.pane.activated.emit(self.pane)
+
+    def contextMenuEvent(self, event) -> None:
+        menu = QMenu(self)
+        pane = self.pane
+        for action in pane.context_actions:
+            menu.addAction(action)
+        if pane.context_actions:
+            menu.addSeparator()
+        copy = menu.addAction("Copy")
+        copy.setEnabled(self.textCursor().hasSelection())
+        copy.triggered.connect(self.copy)
+        select_para = menu.addAction("Select paragraph")
+        pos = self.cursorForPosition(event.pos()).position()
+        select_para.triggered.connect(lambda: pane.select_paragraph_at(pane.omap.from_qt(pos)))
+        menu.exec(event.globalPos())
+
+    def canInsertFromMimeData(self, source) -> bool:  # read-only, and never HTML
+        return False
+
+    def createMimeDataFromSelection(self):
+        mime = super().createMimeDataFromSelection()
+        text = mime.text()
+        mime.clear()
+        mime.setText(text)  # plain text only on the clipboard
+        return mime
+
+
+class FindBar(QFrame):
+    """Find in this pane: all matches marked, Enter / Shift+Enter (F3 / Shift+F3) step through them."""
+
+    def __init__(self, pane: "DocumentPane"):
+        super().__init__(pane)
+        self.pane = pane
+        self.setObjectName("findBar")
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(6, 3, 6, 3)
+        self.edit = QLineEdit()
+        self.edit.setPlaceholderText("Find in this text")
+        self.edit.setClearButtonEnabled(True)
+        self.case = QToolButton()
+        self.case.setText("Aa")
+        self.case.setCheckable(True)
+        self.case.setToolTip("Match case")
+        self.count = _plain_label("", "findCount")
+        prev_b, next_b, close_b = QToolButton(), QToolButton(), QToolButton()
+        prev_b.setText("▲")
+        prev_b.setToolTip("Previous match (Shift+F3)")
+        next_b.setText("▼")
+        next_b.setToolTip("Next match (F3)")
+        close_b.setText("✕")
+        close_b.setToolTip("Close (Esc)")
+        for w in (self.edit, self.case, self.count, prev_b, next_b, close_b):
+            lay.addWidget(w)
+        self.edit.textChanged.connect(lambda _t: pane.find(self.edit.text(), self.case.isChecked()))
+        self.case.toggled.connect(lambda _c: pane.find(self.edit.text(), self.case.isChecked()))
+        self.edit.returnPressed.connect(lambda: pane.find_step(+1))
+        prev_b.clicked.connect(lambda: pane.find_step(-1))
+        next_b.clicked.connect(lambda: pane.find_step(+1))
+        close_b.clicked.connect(pane.close_find)
+        self.hide()
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() == Qt.Key.Key_Escape:
+            self.pane.close_find()
+            return
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+            self.pane.find_step(-1)
+            return
+        super().keyPressEvent(event)
+
+
+class ThemeBar(QFrame):
+    """Shown while a theme is chosen: this text's passages on it, with previous / next."""
+
+    def __init__(self, pane: "DocumentPane"):
+        super().__init__(pane)
+        self.pane = pane
+        self.setObjectName("themeBar")
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(8, 2, 6, 2)
+        self.swatch = QLabel()
+        self.swatch.setFixedSize(12, 12)
+        self.label = _plain_label("", "themeBarLabel")
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
+        self.prev_b, self.next_b = QToolButton(), QToolButton()
+        self.prev_b.setText("◀")
+        self.prev_b.setToolTip("Previous passage on this theme")
+        self.next_b.setText("▶")
+        self.next_b.setToolTip("Next passage on this theme")
+        lay.addWidget(self.swatch)
+        lay.addWidget(self.label, 1)
+        lay.addWidget(self.prev_b)
+        lay.addWidget(self.next_b)
+        self.prev_b.clicked.connect(lambda: pane.theme_step(-1))
+        self.next_b.clicked.connect(lambda: pane.theme_step(+1))
+        self.hide()
+
+    def show_theme(self, theme: dict | None, index: int, total: int) -> None:
+        if theme is None:
+            self.hide()
+            return
+        self.swatch.setStyleSheet(f"background:{QColor(theme.get('color', '#888')).name()}; border-radius:6px;")
+        if total:
+            self.label.setText(f"{theme['name']} — passage {index + 1} of {total} in this text"
+                               if index >= 0 else f"{theme['name']} — {total} passage{'s' if total != 1 else ''} in this text")
+        else:
+            self.label.setText(f"{theme['name']} — no passage in this text yet")
+        self.prev_b.setEnabled(total > 0)
+        self.next_b.setEnabled(total > 0)
+        self.show()
+
+
+class LoadingBar(QFrame):
+    def __init__(self, pane: "DocumentPane"):
+        super().__init__(pane)
+        self.setObjectName("loadingBar")
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(8, 4, 8, 4)
+        self.label = _plain_label("")
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 0)
+        self.bar.setMaximumHeight(12)
+        self.bar.setTextVisible(False)
+        self.cancel = QPushButton("Cancel")
+        lay.addWidget(self.label, 1)
+        lay.addWidget(self.bar)
+        lay.addWidget(self.cancel)
+        self.hide()
+
+
+class DocumentPane(QFrame):
+    activated = Signal(object)          # this pane got the focus
+    scrolled = Signal()
+    documentChanged = Signal(object)    # this pane; its document changed
+    selectionChanged = Signal(object)
+    closeRequested = Signal(object)
+    annotationActivated = Signal(str)
+
+    def __init__(self, session, parent: QWidget | None = None, *, dark: bool = False,
+                 font_size: float = style.DEFAULT_FONT_SIZE):
+        super().__init__(parent)
+        self.session = session
+        self.setObjectName("documentPane")
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.scheme = style.scheme(dark)
+        self.font_size = float(font_size)
+        self.doc: Document | None = None
+        self.omap: OffsetMap | None = None
+        self.para_starts: list[int] = []
+        self.page_starts: list[int] = []
+        self.context_actions: list[QAction] = []
+        self._anns: list[dict] = []
+        self._ann_starts: list[int] = []
+        self._max_len = 0
+        self._matches: list[tuple[int, int]] = []
+        self._match_index = -1
+        self._theme_passages: list[dict] = []
+        self._theme_index = -1
+        self._loading = None
+        self._pending_top: int | None = None
+        self.active = False
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(0)
+        self.header = QFrame()
+        self.header.setObjectName("paneHeader")
+        hl = QVBoxLayout(self.header)
+        hl.setContentsMargins(10, 6, 8, 8)
+        hl.setSpacing(1)
+        top = QHBoxLayout()
+        top.setSpacing(4)
+        self.chooser = QComboBox()
+        self.chooser.setObjectName("docChooser")
+        self.chooser.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.chooser.setMinimumContentsLength(12)
+        self.chooser.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.chooser.setToolTip("Choose the document shown in this pane")
+        self.close_button = QToolButton()
+        self.close_button.setText("✕")
+        self.close_button.setObjectName("paneClose")
+        self.close_button.setToolTip("Close this pane (Ctrl+W)")
+        self.close_button.setAutoRaise(True)
+        self.close_button.clicked.connect(lambda: self.closeRequested.emit(self))
+        top.addWidget(self.chooser, 1)
+        top.addWidget(self.close_button)
+        hl.addLayout(top)
+        self.author_label = _plain_label("", "paneAuthor")
+        self.title_label = _plain_label("", "paneTitle")
+        self.title_label.setWordWrap(True)
+        self.venue_label = _plain_label("", "paneVenue")
+        self.venue_label.setWordWrap(True)
+        hl.addSpacing(4)
+        hl.addWidget(self.author_label)
+        hl.addWidget(self.title_label)
+        hl.addWidget(self.venue_label)
+        lay.addWidget(self.header)
+        self.theme_bar = ThemeBar(self)
+        lay.addWidget(self.theme_bar)
+        self.loading = LoadingBar(self)
+        lay.addWidget(self.loading)
+        self.view = ReaderView(self)
+        self.view.setPlaceholderText("Choose a document above, or double-click one in the library.")
+        lay.addWidget(self.view, 1)
+        self.find_bar = FindBar(self)
+        lay.addWidget(self.find_bar)
+        self.view.selectionChanged.connect(lambda: self.selectionChanged.emit(self))
+        self.chooser.activated.connect(self._chosen)
+        self.fill_chooser()
+        session.changed.connect(self._session_changed)
+        session.currentChanged.connect(lambda _id: self.refresh_highlights())
+        session.activeThemeChanged.connect(self._theme_changed)
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(0)
+        self._refresh_timer.timeout.connect(self.refresh_highlights)
+        self.apply_scheme(self.scheme)
+
+    # documents ---------------------------------------------------------------------------------
+    @property
+    def doc_id(self) -> str | None:
+        return self.doc.id if self.doc else None
+
+    def fill_chooser(self) -> None:
+        self.chooser.blockSignals(True)
+        self.chooser.clear()
+        for entry in self.session.corpus.entries:
+            meta = entry.metadata
+            label = f"{meta.citation or meta.author_label} — {meta.title}"
+            self.chooser.addItem(qt_safe(label), entry.id)
+        self.chooser.setCurrentIndex(self.chooser.findData(self.doc_id) if self.doc else -1)
+        self.chooser.blockSignals(False)
+
+    def _chosen(self, index: int) -> None:
+        doc_id = self.chooser.itemData(index)
+        if doc_id and doc_id != self.doc_id:
+            self.open_document(doc_id)
+            self.activated.emit(self)
+
+    def open_document(self, doc_id: str, *, top_offset: int | None = None, on_ready=None) -> None:
+        """Show a document: at once if it is small or already open, else loaded off the GUI thread."""
+        if self._loading is not None:
+            self._loading.cancel()
+            self._loading = None
+        session = self.session
+        try:
+            entry = session.corpus.entry(doc_id)
+        except DocumentError as exc:
+            session.message.emit(str(exc))
+            return
+        small = entry.path.suffix.lower() in (".txt", ".md", ".markdown")
+        try:
+            small = small and entry.path.stat().st_size < SYNC_OPEN_BYTES
+        except OSError:
+            pass
+        if small or session.is_loaded(entry.id):
+            try:
+                doc = session.document(entry.id)
+            except DocumentError as exc:
+                session.message.emit(str(exc))
+                return
+            self.set_document(doc, top_offset=top_offset)
+            if on_ready:
+                on_ready(self)
+            return
+        self.loading.label.setText(f"Opening {entry.metadata.citation or entry.path.name}…")
+        self.loading.show()
+
+        def done(doc):
+            self._loading = None
+            self.loading.hide()
+            self.set_document(doc, top_offset=top_offset)
+            if on_ready:
+                on_ready(self)
+
+        def failed(text):
+            self._loading = None
+            self.loading.hide()
+            session.message.emit(f"Could not open {entry.path.name}: {text}")
+            self.fill_chooser()
+
+        task = start_task(lambda t: session.document(entry.id), title=f"Opening {entry.path.name}",
+                          on_result=done, on_error=failed)
+        self._loading = task
+
+        def cancel():
+            task.cancel()
+            self._loading = None
+            self.loading.hide()
+            self.fill_chooser()
+
+        try:
+            self.loading.cancel.clicked.disconnect()
+        except (RuntimeError, TypeError):
+            pass
+        self.loading.cancel.clicked.connect(cancel)
+
+    def set_document(self, doc: Document | None, *, top_offset: int | None = None) -> None:
+        self.doc = doc
+        self._matches, self._match_index = [], -1
+        if doc is None:
+            self.omap = None
+            self.view.setDocument(QTextDocument(self.view))
+            self.author_label.setText("")
+            self.title_label.setText("")
+            self.venue_label.setText("")
+            self.fill_chooser()
+            self.documentChanged.emit(self)
+            return
+        self.omap = OffsetMap(doc.text)
+        self.para_starts = [p.start for p in doc.paragraphs]
+        self.page_starts = [p.start for p in doc.pages]
+        meta = doc.metadata
+        who = meta.author_label
+        self.author_label.setText(f"{who} · {meta.year}" if meta.year else f"{who} · n.d.")
+        self.title_label.setText(meta.title or doc.path.name)
+        venue = meta.venue
+        if doc.paginated:
+            venue = f"{venue} · {len(doc.pages)} pages" if venue else f"{len(doc.pages)} pages"
+        self.venue_label.setText(venue)
+        self.venue_label.setVisible(bool(venue))
+        tip = meta.note or ""
+        self.author_label.setToolTip(plain_tooltip(tip) if tip else "")
+        self._build_text_document()
+        self.fill_chooser()
+        self.refresh_highlights()
+        self._update_theme_bar(navigate=False)
+        self.documentChanged.emit(self)
+        if top_offset is not None:
+            self._pending_top = top_offset
+            QTimer.singleShot(0, self._apply_pending_top)
+
+    def _apply_pending_top(self) -> None:
+        if self._pending_top is not None and self.doc is not None:
+            self.scroll_to_offset(self._pending_top, fraction=0.0)
+        self._pending_top = None
+
+    def _build_text_document(self) -> None:
+        doc = self.doc
+        qdoc = QTextDocument(self.view)
+        qdoc.setUndoRedoEnabled(False)
+        qdoc.setDocumentMargin(18)
+        qdoc.setDefaultFont(style.reading_font(self.font_size))
+        cursor = QTextCursor(qdoc)
+        cursor.beginEditBlock()
+        insert_text(cursor, doc.text)
+        cursor.endEditBlock()
+        self._format_blocks(qdoc)
+        self.view.setDocument(qdoc)
+        self.view.invalidate_geometry()
+
+    def _format_blocks(self, qdoc: QTextDocument) -> None:
+        """Reading typography: generous line height; blank lines between paragraphs kept short."""
+        body = QTextBlockFormat()
+        body.setLineHeight(148, QTextBlockFormat.LineHeightTypes.ProportionalHeight.value)
+        gap = QTextBlockFormat()
+        gap.setLineHeight(55, QTextBlockFormat.LineHeightTypes.ProportionalHeight.value)
+        cursor = QTextCursor(qdoc)
+        block = qdoc.begin()
+        while block.isValid():
+            cursor.setPosition(block.position())
+            cursor.setBlockFormat(gap if not block.text().strip() else body)
+            block = block.next()
+
+    # appearance ------------------------------------------------------------------------------------
+    def apply_scheme(self, scheme: style.Scheme) -> None:
+        self.scheme = scheme
+        pal = self.view.palette()
+        pal.setColor(QPalette.ColorRole.Base, QColor(scheme.base))
+        pal.setColor(QPalette.ColorRole.Text, QColor(scheme.text))
+        pal.setColor(QPalette.ColorRole.Highlight, QColor(scheme.selection))
+        pal.setColor(QPalette.ColorRole.HighlightedText, QColor(scheme.text))
+        pal.setColor(QPalette.ColorGroup.Inactive, QPalette.ColorRole.Highlight, QColor(scheme.selection))
+        pal.setColor(QPalette.ColorGroup.Inactive, QPalette.ColorRole.HighlightedText, QColor(scheme.text))
+        self.view.setPalette(pal)
+        self.refresh_highlights()
+        self.view.margin.update()
+
+    def set_font_size(self, size: float) -> None:
+        size = max(style.MIN_FONT_SIZE, min(style.MAX_FONT_SIZE, float(size)))
+        if size == self.font_size:
+            return
+        top = self.top_offset()
+        self.font_size = size
+        qdoc = self.view.document()
+        qdoc.setDefaultFont(style.reading_font(size))
+        self.view.invalidate_geometry()
+        if top is not None:
+            QTimer.singleShot(0, lambda: self.scroll_to_offset(top, fraction=0.0))
+        self.view.margin.update()
+
+    def set_active(self, active: bool) -> None:
+        self.active = active
+        self.header.setProperty("active", active)
+        self.header.style().unpolish(self.header)
+        self.header.style().polish(self.header)
+
+    # annotations -----------------------------------------------------------------------------------
+    def _session_changed(self, kinds) -> None:
+        if kinds & {"annotations", "themes"}:
+            self._refresh_timer.start()
+            if self.session.active_theme:
+                self._update_theme_bar(navigate=False)
+
+    def refresh_highlights(self) -> None:
+        if self.doc is None:
+            self.view.setExtraSelections([])
+            return
+        anns = [a for a in self.session.annotations(self.doc.id) if a.get("status", "anchored") != "orphan"]
+        self._anns = anns
+        self._ann_starts = [a["target"]["start"] for a in anns]
+        self._max_len = max((a["target"]["end"] - a["target"]["start"] for a in anns), default=0)
+        self._apply_extra_selections()
+        self.view.margin.update()
+
+    def _cursor(self, start: int, end: int) -> QTextCursor:
+        c = QTextCursor(self.view.document())
+        c.setPosition(self.omap.to_qt(start))
+        c.setPosition(self.omap.to_qt(end), QTextCursor.MoveMode.KeepAnchor)
+        return c
+
+    def _apply_extra_selections(self) -> None:
+        s = self.scheme
+        session = self.session
+        sels = []
+        current = session.current_id
+        theme_id = session.active_theme
+        theme = session.theme(theme_id) if theme_id else None
+        for ann in sorted(self._anns, key=lambda a: -(a["target"]["end"] - a["target"]["start"])):
+            t = ann["target"]
+            sel = QTextEdit.ExtraSelection()
+            sel.cursor = self._cursor(t["start"], t["end"])
+            fmt = QTextCharFormat()
+            color = session.color_of(ann)
+            alpha = s.highlight_alpha
+            if ann["id"] == current:
+                alpha = min(255, alpha + 80)
+                fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.SingleUnderline)
+                fmt.setUnderlineColor(color.darker(150))
+            if theme and theme_id in ann.get("themes", []):
+                fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.SingleUnderline)
+                fmt.setUnderlineColor(QColor(theme["color"]))
+                alpha = min(255, alpha + 40)
+            fmt.setBackground(style.translucent(color, alpha))
+            sel.format = fmt
+            sels.append(sel)
+        for i, (a, b) in enumerate(self._matches):
+            sel = QTextEdit.ExtraSelection()
+            sel.cursor = self._cursor(a, b)
+            fmt = QTextCharFormat()
+            fmt.setBackground(style.translucent(s.search, 230 if i == self._match_index else 110))
+            sel.format = fmt
+            sels.append(sel)
+        self.view.setExtraSelections(sels)
+
+    def visible_annotations(self, first_cp: int, last_cp: int) -> list[dict]:
+        lo = bisect_left(self._ann_starts, first_cp - self._max_len)
+        hi = bisect_right(self._ann_starts, last_cp)
+        return [a for a in self._anns[lo:hi] if a["target"]["end"] >= first_cp]
+
+    def annotation_at(self, cp: int) -> dict | None:
+        hits = [a for a in self.visible_annotations(cp, cp) if a["target"]["start"] <= cp < a["target"]["end"]]
+        return min(hits, key=lambda a: a["target"]["end"] - a["target"]["start"]) if hits else None
+
+    def annotations_in_selection(self) -> list[dict]:
+        span = self.selection_span()
+        if span is None:
+            return []
+        a, b = span
+        return [x for x in self.visible_annotations(a, b) if x["target"]["start"] < b and x["target"]["end"] > a]
+
+    def activate_annotation(self, ann_id: str, *, scroll: bool = True) -> None:
+        ann = self.session.annotation(ann_id)
+        if ann is None or self.doc is None or ann["doc_id"] != self.doc.id:
+            return
+        if scroll:
+            self.scroll_to_span(ann["target"]["start"], ann["target"]["end"])
+        self.session.set_current(ann_id)
+        self.annotationActivated.emit(ann_id)
+        self.activated.emit(self)
+
+    # selection and scrolling ---------------------------------------------------------------------------
+    def selection_span(self) -> tuple[int, int] | None:
+        """The selected text as a code-point span, trimmed of surrounding white space."""
+        c = self.view.textCursor()
+        if not c.hasSelection() or self.omap is None:
+            return None
+        a, b = self.omap.from_qt(c.selectionStart()), self.omap.from_qt(c.selectionEnd())
+        text = self.doc.text
+        while a < b and text[a].isspace():
+            a += 1
+        while b > a and text[b - 1].isspace():
+            b -= 1
+        return (a, b) if b > a else None
+
+    def select_span(self, start: int, end: int) -> None:
+        self.view.setTextCursor(self._cursor(start, end))
+
+    def select_paragraph_at(self, cp: int) -> None:
+        if self.doc is None:
+            return
+        para = self.doc.paragraph_at(cp)
+        if para:
+            self.select_span(para.start, para.end)
+
+    def clear_selection(self) -> None:
+        c = self.view.textCursor()
+        c.clearSelection()
+        self.view.setTextCursor(c)
+
+    def scroll_to_span(self, start: int, end: int, fraction: float = 0.3) -> None:
+        if self.doc is None:
+            return
+        top, bottom = self.view.span_y(start, end)
+        vh = self.view.viewport().height()
+        target = top - vh * fraction
+        if bottom - top > vh * (1 - fraction):
+            target = top - 12
+        self.view.verticalScrollBar().setValue(int(max(0, target)))
+
+    def scroll_to_offset(self, cp: int, fraction: float = 0.0) -> None:
+        if self.doc is None:
+            return
+        cp = max(0, min(cp, len(self.doc.text)))
+        top, _ = self.view.span_y(cp, min(len(self.doc.text), cp + 1))
+        vh = self.view.viewport().height()
+        self.view.verticalScrollBar().setValue(int(max(0, top - vh * fraction - (6 if fraction == 0 else 0))))
+
+    def top_offset(self) -> int | None:
+        if self.doc is None:
+            return None
+        if self.view.verticalScrollBar().value() == 0:
+            return 0
+        return self.view.visible_span()[0]
+
+    def is_span_visible(self, start: int, end: int) -> bool:
+        top, bottom = self.view.span_y_viewport(start, end)
+        return bottom > 0 and top < self.view.viewport().height()
+
+    # find in pane ------------------------------------------------------------------------------------
+    def open_find(self) -> None:
+        self.find_bar.show()
+        span = self.selection_span()
+        if span and span[1] - span[0] < 80:
+            self.find_bar.edit.setText(self.doc.text[span[0]:span[1]])
+        self.find_bar.edit.setFocus()
+        self.find_bar.edit.selectAll()
+
+    def close_find(self) -> None:
+        self.find_bar.hide()
+        self._matches, self._match_index = [], -1
+        self._apply_extra_selections()
+        self.view.setFocus()
+
+    def find(self, query: str, case: bool = False) -> int:
+        self._matches, self._match_index = [], -1
+        if self.doc is not None and query.strip():
+            pattern = r"\s+".join(re.escape(w) for w in query.split())
+            flags = 0 if case else re.IGNORECASE
+            for m in re.finditer(pattern, self.doc.text, flags):
+                self._matches.append((m.start(), m.end()))
+                if len(self._matches) >= 5000:
+                    break
+        if self._matches:
+            top = self.top_offset() or 0
+            self._match_index = next((i for i, (a, _b) in enumerate(self._matches) if a >= top), 0)
+            a, b = self._matches[self._match_index]
+            self.scroll_to_span(a, b)
+        self._update_find_count()
+        self._apply_extra_selections()
+        return len(self._matches)
+
+    def find_step(self, step: int) -> None:
+        if not self._matches:
+            if self.find_bar.edit.text():
+                self.find(self.find_bar.edit.text(), self.find_bar.case.isChecked())
+            return
+        self._match_index = (self._match_index + step) % len(self._matches)
+        a, b = self._matches[self._match_index]
+        self.scroll_to_span(a, b)
+        self._update_find_count()
+        self._apply_extra_selections()
+
+    def _update_find_count(self) -> None:
+        q = self.find_bar.edit.text().strip()
+        if not q:
+            self.find_bar.count.setText("")
+        elif not self._matches:
+            self.find_bar.count.setText("no match")
+        else:
+            self.find_bar.count.setText(f"{self._match_index + 1} of {len(self._matches)}")
+
+    @property
+    def matches(self) -> list[tuple[int, int]]:
+        return list(self._matches)
+
+    # themes --------------------------------------------------------------------------------------
+    def _theme_changed(self, theme_id: str) -> None:
+        self._update_theme_bar(navigate=bool(theme_id))
+        self._apply_extra_selections()
+
+    def _update_theme_bar(self, navigate: bool) -> None:
+        theme_id = self.session.active_theme
+        theme = self.session.theme(theme_id) if theme_id else None
+        if theme is None or self.doc is None:
+            self._theme_passages, self._theme_index = [], -1
+            self.theme_bar.show_theme(None, -1, 0)
+            return
+        self._theme_passages = [a for a in self.session.annotations(self.doc.id) if theme_id in a.get("themes", [])]
+        if navigate:
+            self._theme_index = 0 if self._theme_passages else -1
+            if self._theme_passages:
+                t = self._theme_passages[0]["target"]
+                self.scroll_to_span(t["start"], t["end"])
+        elif self._theme_index >= len(self._theme_passages):
+            self._theme_index = len(self._theme_passages) - 1
+        self.theme_bar.show_theme(theme, self._theme_index, len(self._theme_passages))
+
+    def theme_step(self, step: int) -> None:
+        if not self._theme_passages:
+            return
+        self._theme_index = (self._theme_index + step) % len(self._theme_passages)
+        ann = self._theme_passages[self._theme_index]
+        self.activate_annotation(ann["id"])
+        self.theme_bar.show_theme(self.session.theme(self.session.active_theme), self._theme_index,
+                                  len(self._theme_passages))
+
+    @property
+    def theme_passages(self) -> list[dict]:
+        return list(self._theme_passages)

@@ -1,0 +1,102 @@
+"""The library dock: the corpus's documents; open one in the active pane or in a new pane."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout, QLineEdit, QListWidget, QListWidgetItem, QMenu, QPushButton, QVBoxLayout, QWidget,
+)
+
+from nkreader.ui.offsets import qt_safe
+from nkreader.ui.safety import plain_tooltip
+
+
+class LibraryDock(QWidget):
+    #: doc id, where: "active" | "new"
+    openRequested = Signal(str, str)
+
+    def __init__(self, session, parent=None):
+        super().__init__(parent)
+        self.session = session
+        self.setObjectName("libraryDock")
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(6, 6, 6, 6)
+        self.filter = QLineEdit()
+        self.filter.setPlaceholderText("Filter documents")
+        self.filter.setClearButtonEnabled(True)
+        self.list = QListWidget()
+        self.list.setObjectName("documentList")
+        self.list.setWordWrap(True)
+        self.list.setAlternatingRowColors(False)
+        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        buttons = QHBoxLayout()
+        self.open_here = QPushButton("Open in pane")
+        self.open_here.setToolTip("Show the chosen document in the active pane (Enter / double-click)")
+        self.open_new = QPushButton("Open in new pane")
+        self.open_new.setToolTip("Add a pane with the chosen document (Ctrl+Enter)")
+        buttons.addWidget(self.open_here)
+        buttons.addWidget(self.open_new)
+        lay.addWidget(self.filter)
+        lay.addWidget(self.list, 1)
+        lay.addLayout(buttons)
+        self.filter.textChanged.connect(self._filter)
+        self.list.itemActivated.connect(lambda item: self._open(item, "active"))
+        self.open_here.clicked.connect(lambda: self._open(self.list.currentItem(), "active"))
+        self.open_new.clicked.connect(lambda: self._open(self.list.currentItem(), "new"))
+        self.list.customContextMenuRequested.connect(self._menu)
+        session.changed.connect(lambda kinds: self.refresh() if "annotations" in kinds else None)
+        self.shown: set[str] = set()
+        self.refresh()
+
+    def refresh(self) -> None:
+        current = self.list.currentItem().data(Qt.ItemDataRole.UserRole) if self.list.currentItem() else None
+        self.list.clear()
+        for entry in self.session.corpus.entries:
+            meta = entry.metadata
+            n = len(self.session.annotations(entry.id))
+            who = meta.citation or meta.author_label
+            marks = f"   ✎ {n}" if n else ""
+            shown = "  ● " if entry.id in self.shown else ""
+            item = QListWidgetItem(qt_safe(f"{who}{shown}{marks}\n{meta.title}"))
+            item.setData(Qt.ItemDataRole.UserRole, entry.id)
+            tip = f"{meta.title}\n{meta.author_label}" + (f", {meta.year}" if meta.year else "")
+            if meta.venue:
+                tip += f"\n{meta.venue}"
+            if meta.note:
+                tip += f"\n\n{meta.note}"
+            item.setToolTip(plain_tooltip(tip))
+            self.list.addItem(item)
+            if entry.id == current:
+                self.list.setCurrentItem(item)
+        self._filter(self.filter.text())
+
+    def set_shown(self, doc_ids) -> None:
+        doc_ids = set(d for d in doc_ids if d)
+        if doc_ids != self.shown:
+            self.shown = doc_ids
+            self.refresh()
+
+    def _filter(self, text: str) -> None:
+        needle = text.casefold().strip()
+        for i in range(self.list.count()):
+            item = self.list.item(i)
+            item.setHidden(bool(needle) and needle not in item.text().casefold())
+
+    def _open(self, item, where: str) -> None:
+        if item is not None:
+            self.openRequested.emit(item.data(Qt.ItemDataRole.UserRole), where)
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            self._open(self.list.currentItem(), "new")
+            return
+        super().keyPressEvent(event)
+
+    def _menu(self, pos) -> None:
+        item = self.list.itemAt(pos)
+        if item is None:
+            return
+        menu = QMenu(self)
+        menu.addAction("Open in active pane", lambda: self._open(item, "active"))
+        menu.addAction("Open in new pane", lambda: self._open(item, "new"))
+        menu.exec(self.list.viewport().mapToGlobal(pos))

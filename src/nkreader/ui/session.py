@@ -1,0 +1,177 @@
+"""The window's view of the library: cached reads, change signals, the undo stack, the current passage.
+
+Every pane and dock reads through ``Session`` and every edit goes through an undo command
+(``ui/commands.py``) pushed with ``Session.push``; after each change the session emits ``changed``
+with the kinds that changed, and each widget refreshes what it shows.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QColor, QUndoStack
+
+from nkreader.core.library import HIGHLIGHT_COLORS, LINK_TYPES, Library
+from nkreader.core.model import Document
+from nkreader.ui.keeping_store import KeepingStore
+
+
+class Session(QObject):
+    #: a set of kinds: "annotations", "themes", "links"
+    changed = Signal(object)
+    #: the passage shown in the passage dock (annotation id or "")
+    currentChanged = Signal(str)
+    #: the theme chosen in the theme sidebar ("" for none)
+    activeThemeChanged = Signal(str)
+    #: a message for the status bar
+    message = Signal(str)
+    #: saving failed (text), or saving works again ("")
+    saveStateChanged = Signal(str)
+    #: an edit was refused (e.g. a duplicate theme name): text for the user
+    editRefused = Signal(str)
+
+    def __init__(self, library: Library, parent: QObject | None = None):
+        super().__init__(parent)
+        store = library.store
+        if not isinstance(store, KeepingStore):
+            store = KeepingStore(store)
+            library.store = store
+        self.library = library
+        self.store: KeepingStore = store
+        store.on_failure.append(self._save_failed)
+        store.on_saved.append(lambda: self.saveStateChanged.emit(""))
+        self.undo_stack = QUndoStack(self)
+        self._ann_cache: dict[str, list[dict]] = {}
+        self._ann_by_id: dict[str, dict] | None = None
+        self._themes: list[dict] | None = None
+        self._links: list[dict] | None = None
+        self.current_id = ""
+        self.active_theme = ""
+
+    # reads -----------------------------------------------------------------------------------
+    @property
+    def corpus(self):
+        return self.library.corpus
+
+    def document(self, doc_id: str) -> Document:
+        return self.library.document(doc_id)
+
+    def is_loaded(self, doc_id: str) -> bool:
+        entry = self.corpus.entry(doc_id)
+        return entry.id in getattr(self.corpus, "_opened", {})
+
+    def annotations(self, doc_id: str) -> list[dict]:
+        if doc_id not in self._ann_cache:
+            self._ann_cache[doc_id] = self.library.annotations(doc_id)
+        return self._ann_cache[doc_id]
+
+    def annotation(self, ann_id: str) -> dict | None:
+        if self._ann_by_id is None:
+            self._ann_by_id = {a["id"]: a for a in self.library.annotations(layer="")}
+        return self._ann_by_id.get(ann_id) or self.library.annotation(ann_id)
+
+    def themes(self) -> list[dict]:
+        if self._themes is None:
+            self._themes = self.library.themes()
+        return self._themes
+
+    def theme(self, theme_id: str) -> dict | None:
+        return next((t for t in self.themes() if t["id"] == theme_id), None)
+
+    def links(self) -> list[dict]:
+        if self._links is None:
+            self._links = self.library.links()
+        return self._links
+
+    def links_of(self, ann_id: str) -> list[dict]:
+        return [l for l in self.links() if ann_id in (l["source"], l["target"])]
+
+    def links_between(self, doc_a: str, doc_b: str) -> list[tuple[dict, dict, dict]]:
+        """(link, end in doc_a, end in doc_b) for every link joining the two documents."""
+        out = []
+        for link in self.links():
+            s, t = self.annotation(link["source"]), self.annotation(link["target"])
+            if not s or not t:
+                continue
+            if s["doc_id"] == doc_a and t["doc_id"] == doc_b:
+                out.append((link, s, t))
+            elif t["doc_id"] == doc_a and s["doc_id"] == doc_b:
+                out.append((link, t, s))
+        return out
+
+    def color_of(self, ann: dict) -> QColor:
+        """A highlight's colour: its first theme's colour, else the colour it was given."""
+        for theme_id in ann.get("themes", []):
+            theme = self.theme(theme_id)
+            if theme and QColor(theme.get("color", "")).isValid():
+                return QColor(theme["color"])
+        c = QColor(ann.get("color") or HIGHLIGHT_COLORS[0])
+        return c if c.isValid() else QColor(HIGHLIGHT_COLORS[0])
+
+    def theme_names(self, ann: dict) -> list[str]:
+        return [t["name"] for t in (self.theme(i) for i in ann.get("themes", [])) if t]
+
+    def citation(self, ann: dict) -> str:
+        try:
+            return self.library.citation(ann)
+        except Exception:  # a document that is gone: still say something useful
+            return ann.get("doc_id", "?")
+
+    def entry_label(self, doc_id: str) -> str:
+        try:
+            meta = self.corpus.entry(doc_id).metadata
+        except Exception:
+            return doc_id
+        return meta.citation or meta.author_label
+
+    # changes -----------------------------------------------------------------------------------
+    def invalidate(self, kinds) -> None:
+        kinds = set(kinds)
+        if "annotations" in kinds:
+            self._ann_cache.clear()
+            self._ann_by_id = None
+        if "themes" in kinds:
+            self._themes = None
+        if "links" in kinds:
+            self._links = None
+
+    def notify(self, *kinds: str) -> None:
+        self.invalidate(kinds)
+        if self.current_id and "annotations" in kinds and self.annotation(self.current_id) is None:
+            self.set_current("")
+        if self.active_theme and "themes" in kinds and self.theme(self.active_theme) is None:
+            self.set_active_theme("")
+        self.changed.emit(set(kinds))
+
+    def push(self, command) -> bool:
+        """Run an edit (an undo command) and put it on the undo stack; ``False`` if it was refused."""
+        self.undo_stack.push(command)
+        error = getattr(command, "error", None)
+        if error:
+            self.editRefused.emit(error)
+            return False
+        return True
+
+    def set_current(self, ann_id: str) -> None:
+        ann_id = ann_id or ""
+        if ann_id != self.current_id:
+            self.current_id = ann_id
+            self.currentChanged.emit(ann_id)
+
+    def set_active_theme(self, theme_id: str) -> None:
+        theme_id = theme_id or ""
+        if theme_id != self.active_theme:
+            self.active_theme = theme_id
+            self.activeThemeChanged.emit(theme_id)
+
+    def _save_failed(self, exc) -> None:
+        n = self.store.pending
+        self.saveStateChanged.emit(
+            f"Not saved: {exc} Your {n} change{'s' if n != 1 else ''} "
+            f"{'are' if n != 1 else 'is'} kept in this window; retry, or save a copy before closing."
+        )
+
+    @property
+    def readonly(self) -> bool:
+        return bool(self.store.readonly)
+
+    link_types = LINK_TYPES
