@@ -740,17 +740,21 @@ def index_for_library(lib, *, progress: Callable[[int, int], None] | None = None
                       cancel: threading.Event | None = None) -> RelatedIndex:
     """The (memoised, disk-cached) index of a library's corpus; rebuilt when a document changes."""
     docs = lib.corpus.documents()
-    key = (str(Path(lib.corpus.folder).resolve()), tuple((d.id, d.fingerprint) for d in docs))
+    cache_dir = default_cache_dir(lib)
+    key = (str(Path(lib.corpus.folder).resolve()), str(cache_dir),
+           tuple((d.id, d.fingerprint) for d in docs))
     with _INDEX_LOCK:
         idx = _INDEXES.get(key)
     if idx is not None:
         if progress is not None:
             progress(len(docs), len(docs))
         return idx
-    idx = build_index(docs, cache_dir=default_cache_dir(lib), progress=progress, cancel=cancel)
+    idx = build_index(docs, cache_dir=cache_dir, progress=progress, cancel=cancel)
     with _INDEX_LOCK:
-        for k in [k for k in _INDEXES if k[0] == key[0]]:
+        for k in [k for k in _INDEXES if k[:2] == key[:2]]:
             del _INDEXES[k]
+        while len(_INDEXES) >= 4:  # a few libraries at once at most; the disk cache keeps the rest
+            del _INDEXES[next(iter(_INDEXES))]
         _INDEXES[key] = idx
     return idx
 
