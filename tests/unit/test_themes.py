@@ -135,3 +135,22 @@ def test_themes_cli(tmp_path, capsys, corpus_dir):
     assert main(["themes", "matrix", "--json", *common]) == 0
     assert json.loads(capsys.readouterr().out)["counts"][0].count(1) == 1
     assert main(["themes", "import", str(tmp_path / "missing.toml"), *common]) != 0
+
+
+def test_qdc_round_trip(library, tmp_path, corpus_dir):
+    from nkreader.core.library import Library
+
+    _codebook(library)
+    out = T.export_codebook(library, tmp_path / "book.qdc")
+    head = out.read_text(encoding="utf-8")
+    assert "urn:QDA-XML:codebook:1.0" in head and "CodeBook" in head
+    with Library.open(corpus_dir, tmp_path / "other") as other:
+        report = T.import_codebook(other, out)
+        assert sorted(report.added) == ["Forced repatriation", "Refugee status", "Trafficking"]
+        got = {t["name"]: t for t in other.themes()}
+        assert got["Forced repatriation"]["parent"] == got["Refugee status"]["id"]
+        assert got["Refugee status"]["color"].lower() == "#e6194b"
+    bad = tmp_path / "bad.qdc"
+    bad.write_text("<NotACodeBook/>", encoding="utf-8")
+    with pytest.raises(T.CodebookError):
+        T.import_codebook(library, bad)

@@ -207,7 +207,12 @@ def _qdc_read(path: Path) -> list[dict]:
     for name in ("read_codebook", "read_qdc", "parse_codebook", "load"):
         fn = getattr(qdc, name, None)
         if callable(fn):
-            data = fn(path)
+            try:
+                data = fn(path)
+            except CodebookError:
+                raise
+            except (ValueError, OSError) as exc:
+                raise CodebookError(str(exc)) from exc
             nodes = data if isinstance(data, list) else data.get("themes") or data.get("codes") or []
             return _flatten([_qdc_node(n) for n in nodes])
     raise CodebookError("REFI-QDA .qdc import is not available in this build")
