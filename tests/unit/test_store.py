@@ -8,6 +8,7 @@ import os
 import random
 import re
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -212,6 +213,13 @@ def test_bad_kind_id_and_record_are_refused(store):
         store.put("themes", {"id": "t", "when": object()})
     with pytest.raises(TypeError):
         store.put("themes", ["not", "a", "dict"])
+    for call in (
+        lambda: store.put("meta", {"id": "schema", "version": 99}),
+        lambda: store.delete("meta", "schema"),
+    ):
+        with pytest.raises(ValueError, match="meta/schema"):
+            call()
+    assert store.get("meta", "schema")["version"] == store_mod.SCHEMA_VERSION
     assert store.count("themes") == 0
 
 
@@ -229,13 +237,13 @@ def test_closed_store_refuses_use(lib):
 
 
 def test_layout_shards_big_kinds_and_keeps_small_ones_together(store, lib):
-    store.put_many("annotations", [{"id": f"a{i}"} for i in range(300)])
+    store.put_many("annotations", [{"id": f"a{i}"} for i in range(3000)])
     store.put("links", {"id": "l1"})
     store.put("themes", {"id": "t1"})
     shard_files = sorted(p.name for p in (lib / "annotations").iterdir())
-    assert len(shard_files) == SHARDS  # 300 ids cover every one of 64 shards
-    assert shard_files[0] == "00.json" and shard_files[-1] == f"{SHARDS - 1}.json"
-    for rid in ("a0", "a123", "a299"):
+    assert len(shard_files) == SHARDS  # 3000 ids cover every shard
+    assert shard_files[0] == "000.json" and shard_files[-1] == f"{SHARDS - 1}.json"
+    for rid in ("a0", "a123", "a2999"):
         assert rid in json.loads(_shard_path(lib, "annotations", rid).read_bytes())["annotations"]
     assert json.loads(_shard_path(lib, "links", "l1").read_bytes())["links"]["l1"] == {"id": "l1"}
     library = json.loads((lib / "library.json").read_bytes())
@@ -385,7 +393,7 @@ def test_newer_schema_is_refused_and_left_untouched(lib):
 
 def test_other_shard_count_is_refused(lib):
     lib.mkdir()
-    meta = {"meta": {"schema": {"id": "schema", "version": 1, "layout": {"annotations": 8, "links": 64}}}}
+    meta = {"meta": {"schema": {"id": "schema", "version": 1, "layout": {"annotations": 8, "links": SHARDS}}}}
     (lib / "library.json").write_bytes(json.dumps(meta).encode())
     with pytest.raises(StoreError, match="splits annotations into 8 files"):
         Store.open(lib)
@@ -406,6 +414,15 @@ def test_open_takes_a_verified_backup_of_every_file(lib):
     assert copied == live
     for data in copied.values():
         json.loads(data)
+
+
+def test_close_backs_up_the_session(lib):
+    with Store.open(lib) as s:
+        s.put("themes", {"id": "t-session"})
+    with Store.open(lib, readonly=True) as ro:
+        newest = ro.backups()[0]
+    assert b"t-session" in (newest / "library.json").read_bytes()
+    assert (newest / "library.json").read_bytes() == (lib / "library.json").read_bytes()
 
 
 def test_backups_rotate_to_newest_five(store, lib):
@@ -429,25 +446,54 @@ def test_reopening_without_changes_does_not_rotate_history_away(lib):
         assert len(s.backups()) == 2  # the empty new store, then the one with t1
 
 
-def test_a_failed_backup_is_reported_not_fatal(lib, monkeypatch):
+@pytest.mark.parametrize("how", ["fsync", "verify"])
+def test_a_failed_backup_is_reported_not_fatal(lib, monkeypatch, how):
     with Store.open(lib) as s:
         s.put("themes", {"id": "t1"})
+    shutil.rmtree(lib / "backups")  # so the next open has to take one
+    if how == "fsync":
+        monkeypatch.setattr(os, "fsync", _boom)
+    else:  # a copy that does not parse is not a backup
 
-    def broken_copy(*args, **kwargs):
-        raise OSError(28, "No space left on device")
+        def bad_copy(path):
+            raise store_mod.CorruptStoreError(path, "simulated")
 
-    monkeypatch.setattr(store_mod.shutil, "copyfile", broken_copy)
+        monkeypatch.setattr(store_mod, "check_json_file", bad_copy)
     with Store.open(lib) as s:
         assert not s.readonly
-        assert len(s.messages) == 1 and "Could not back up" in s.messages[0]
+        assert len(s.messages) == 1 and "Could not back up" in s.messages[0], s.messages
+        assert s.backups() == []
+        assert list((lib / "backups").iterdir()) == []  # no half-made backup left behind
+        with pytest.raises(StoreWriteError, match="Could not back up"):
+            s.backup()
+        monkeypatch.undo()
         s.put("themes", {"id": "t2"})
-    assert not [p for p in (lib / "backups").iterdir() if p.name.startswith(".")]
+        assert s.backup().is_dir()
+
+
+def test_backups_copy_changed_files_and_link_unchanged_ones(lib):
+    with Store.open(lib) as s:
+        s.put_many("annotations", [{"id": f"a{i}"} for i in range(50)])
+        s.put("themes", {"id": "t1"})
+        first = s.backup()
+        s.put("annotations", {"id": "a7", "v": 2})
+        second = s.backup()
+    changed = f"annotations/{_shard_path(lib, 'annotations', 'a7').name}"
+    for rel in [p.relative_to(first).as_posix() for p in first.rglob("*.json") if p.name != "manifest.json"]:
+        one, two, live = (first / rel).stat(), (second / rel).stat(), (lib / rel).stat()
+        assert two.st_ino != live.st_ino  # a backup is never the live file itself
+        if rel == changed:
+            assert two.st_ino != one.st_ino and b'"v":2' in (second / rel).read_bytes()
+        else:
+            assert two.st_ino == one.st_ino  # unchanged: shared with the previous backup
+    shutil.rmtree(first)  # rotating the old one away leaves the newer one whole
+    assert all(json.loads(p.read_bytes()) is not None for p in second.rglob("*.json"))
 
 
 def test_writer_open_cleans_leftovers_of_a_crash(lib):
     with Store.open(lib) as s:
         s.put("annotations", {"id": "a1"})
-    stray = [lib / ".library.json.x1.tmp", _shard_path(lib, "annotations", "a1").parent / ".00.json.x2.tmp"]
+    stray = [lib / ".library.json.x1.tmp", lib / "annotations" / ".000.json.x2.tmp"]
     for p in stray:
         p.write_bytes(b'{"half')
     (lib / "backups" / ".incomplete-20000101T000000.000000Z").mkdir()
@@ -463,11 +509,10 @@ def test_writer_open_cleans_leftovers_of_a_crash(lib):
 
 
 def _library_with_backup(lib: Path) -> None:
-    """A store with data, reopened once so that the newest backup holds that data."""
+    """A store with data whose newest backup (taken on close) holds that data."""
     with Store.open(lib) as s:
         s.put("themes", {"id": "t1", "name": "Refugee status"})
         s.put("annotations", {"id": "a1", "doc_id": "suh2002"})
-    Store.open(lib).close()
 
 
 @pytest.mark.parametrize(
@@ -523,8 +568,6 @@ def test_a_damaged_newest_backup_is_skipped_for_an_older_good_one(lib):
 def test_damage_without_any_good_backup_starts_empty_and_keeps_the_file(lib):
     with Store.open(lib) as s:
         s.put("themes", {"id": "t1"})
-    import shutil
-
     shutil.rmtree(lib / "backups")
     (lib / "library.json").write_bytes(b"\xde\xad")
     with Store.open(lib) as s:
