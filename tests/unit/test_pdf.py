@@ -128,6 +128,35 @@ def test_ligatures_expanded_and_hyphenation_joined(opened):
     assert "soci-" not in opened.text
 
 
+def test_numbered_headings_at_the_top_of_pages_are_not_headers(tmp_path):
+    # "Chapter 1" and "Chapter 3" head pages 1 and 2: same text but for a number that does not
+    # advance with the page, so they are headings, not a running header.
+    font = pymupdf.Font("cjk")
+    doc = pymupdf.open()
+    for n in (1, 3):
+        page = _page(doc, font)
+        page.insert_text((72, 60), f"Chapter {n}", fontname="F0", fontsize=14)
+        _box(page, (72, 120, 523, 300), f"The text of chapter {n} begins here and says what it says.")
+    path = tmp_path / "chapters.pdf"
+    doc.save(path)
+    result = texts(open_document(path))
+    assert "Chapter 1" in result and "Chapter 3" in result
+
+
+def test_footer_with_printed_page_numbers_is_removed_without_labels(tmp_path):
+    font = pymupdf.Font("cjk")
+    doc = pymupdf.open()
+    for i in range(2):
+        page = _page(doc, font)
+        page.insert_text((72, 815), f"FMR 45 www.fmreview.org {44 + i}", fontname="F0", fontsize=8)
+        _box(page, (72, 120, 523, 300), f"Body text of the page number {i + 1}, with its own words.")
+    path = tmp_path / "footer.pdf"
+    doc.save(path)
+    opened = open_document(path)
+    assert "fmreview" not in opened.text
+    assert opened.removed == ["FMR 45 www.fmreview.org 44"]
+
+
 def test_running_header_footer_and_page_numbers_removed(opened):
     assert HEADER not in opened.text and FOOTER not in opened.text
     assert HEADER in opened.removed and any(FOOTER in r for r in opened.removed)
@@ -398,3 +427,73 @@ def test_pdf_module_imports_pymupdf_lazily():
     code = "import sys, nkreader.core.pdf; print('pymupdf' in sys.modules or 'fitz' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip() == "False", out.stderr
+
+
+# --- structure inside blocks and across pages ----------------------------------------------------
+
+
+def test_non_ascii_page_label_prefix_is_decoded(tmp_path):
+    doc = pymupdf.open()
+    for word in ("one", "two"):
+        doc.new_page().insert_text((72, 150), f"Appendix text {word}.")
+    doc.set_page_labels([{"startpage": 0, "prefix": "付録-", "style": "D", "firstpagenum": 1}])
+    path = tmp_path / "labels.pdf"
+    doc.save(path)
+    opened = open_document(path)
+    assert [p.label for p in opened.pages] == ["付録-1", "付録-2"]
+    assert opened.paragraphs[1].page_label == "付録-2"
+
+
+def test_bullets_in_one_block_are_separate_paragraphs(tmp_path):
+    font = pymupdf.Font("cjk")
+    doc = pymupdf.open()
+    page = _page(doc, font)
+    y = 80
+    for line in [
+        "The minimums must be accessible to all of them:",
+        "• essential food and potable water;",
+        "• basic shelter and housing, appropriate clothing and",
+        "  essential medical services;",
+        "• sanitation.",
+    ]:
+        page.insert_text((72, y), line, fontname="F0", fontsize=10)
+        y += 12
+    path = tmp_path / "bullets.pdf"
+    doc.save(path)
+    result = texts(open_document(path))
+    assert result == [
+        "The minimums must be accessible to all of them:",
+        "• essential food and potable water;",
+        "• basic shelter and housing, appropriate clothing and essential medical services;",
+        "• sanitation.",
+    ]
+
+
+def test_heading_is_not_merged_with_the_text_after_it(tmp_path):
+    font = pymupdf.Font("cjk")
+    doc = pymupdf.open()
+    p1 = _page(doc, font)
+    _box(p1, (72, 80, 523, 200), "A paragraph of body text that ends properly, as paragraphs do. " * 3)
+    p1.insert_text((72, 780), "4.2 The role of brokers", fontname="F0", fontsize=16)
+    p2 = _page(doc, font)
+    _box(p2, (72, 80, 523, 200), "brokers are the ones who organise the journey south, for a fee. " * 3)
+    path = tmp_path / "heading.pdf"
+    doc.save(path)
+    result = texts(open_document(path))
+    assert "4.2 The role of brokers" in result
+    assert len(result) == 3
+
+
+def test_word_hyphenated_over_a_page_break(tmp_path):
+    font = pymupdf.Font("cjk")
+    doc = pymupdf.open()
+    _box(_page(doc, font), (72, 700, 523, 780), "Defectors depend on the networks of civil soci-")
+    _box(_page(doc, font), (72, 80, 523, 200), "ety groups in China and in the South.")
+    path = tmp_path / "hyphen.pdf"
+    doc.save(path)
+    opened = open_document(path)
+    assert texts(opened) == ["Defectors depend on the networks of civil society groups in China and in the South."]
+    assert opened.page_at(opened.text.index("ety groups")).number == 2
+    assert opened.page_at(opened.text.index("soci")).number == 1
+    assert opened.pages[0].end == opened.text.index("ety groups")
+    well_formed(opened)

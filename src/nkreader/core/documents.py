@@ -802,7 +802,7 @@ def _document_from_pdf(content, *, path: Path, kind: str, doc_id: str | None) ->
         if is_furniture(text) or is_page_marker(text):
             removed.append(text)
             continue
-        pieces.append(_Piece(text, page=para.page, break_before=para.break_before))
+        pieces.append(_Piece(text, page=para.page, kind=para.kind, break_before=para.break_before))
     doc = _assemble(
         pieces,
         path=path,

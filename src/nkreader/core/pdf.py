@@ -38,6 +38,7 @@ class PdfParagraph:
     text: str
     page: int  # 1-based
     break_before: bool = False  # first paragraph of a page or a column
+    kind: str = "para"  # para | heading (set larger than the body text) | code (monospaced)
 
 
 @dataclass
@@ -136,16 +137,28 @@ def _extract_open(doc: Any, pymupdf: Any, *, name: str, kind: str, password: str
                 f"has page{'s' if len(scanned) > 1 else ''} without a text layer (scanned?): {_ranges(scanned)}"
             )
 
+    body = _body_size(pages)
     for page in pages:
         ordered = _reading_order(page) if kind == "pdf" else [(b, i == 0) for i, b in enumerate(page.blocks)]
         first_on_page = True
         for block, column_start in ordered:
-            for k, text in enumerate(_block_paragraphs(block)):
+            for k, (text, size, mono) in enumerate(_block_paragraphs(block)):
+                role = "code" if mono else "heading" if body and size > 1.15 * body and len(text) < 200 else "para"
                 content.paragraphs.append(
-                    PdfParagraph(text, page.number, break_before=(k == 0 and (first_on_page or column_start)))
+                    PdfParagraph(text, page.number, break_before=(k == 0 and (first_on_page or column_start)), kind=role)
                 )
                 first_on_page = False
     return content
+
+
+def _body_size(pages: list[_PageText]) -> float:
+    """The font size most of the text is set in (weighted by characters)."""
+    weights: Counter[float] = Counter()
+    for page in pages:
+        for block in page.blocks:
+            for line in block.lines:
+                weights[round(line.size, 1)] += len(line.text)
+    return weights.most_common(1)[0][0] if weights else 0.0
 
 
 def _ranges(numbers: list[int]) -> str:
@@ -173,6 +186,8 @@ class _Line:
     y0: float
     x1: float
     y1: float
+    size: float = 0.0  # largest font size on the line
+    mono: bool = False  # every span in a monospaced font (code)
 
 
 @dataclass
@@ -221,22 +236,31 @@ def _read_page(page: Any, pymupdf: Any, number: int, *, is_pdf: bool) -> _PageTe
             continue
         lines: list[_Line] = []
         for line in b.get("lines", []):
+            spans = [span for span in line.get("spans", []) if span.get("text", "").strip()]
             text = _fix_text("".join(span.get("text", "") for span in line.get("spans", [])))
-            if not text.strip():
+            if not text.strip() or not spans:
                 continue
+            size = max(float(span.get("size", 0.0)) for span in spans)
+            mono = all(int(span.get("flags", 0)) & 8 for span in spans)
             x0, y0, x1, y1 = line["bbox"]
             if lines and _same_row(lines[-1], y0, y1):
                 last = lines[-1]
                 lines[-1] = _Line(
-                    (last.text.rstrip() + " " + text.lstrip()), min(last.x0, x0), min(last.y0, y0), max(last.x1, x1), max(last.y1, y1)
+                    (last.text.rstrip() + " " + text.lstrip()),
+                    min(last.x0, x0),
+                    min(last.y0, y0),
+                    max(last.x1, x1),
+                    max(last.y1, y1),
+                    max(last.size, size),
+                    last.mono and mono,
                 )
             else:
-                lines.append(_Line(text.strip(), x0, y0, x1, y1))
+                lines.append(_Line(text.strip(), x0, y0, x1, y1, size, mono))
         lines = [ln for ln in lines if ln.text]
         if lines:
             x0, y0, x1, y1 = b["bbox"]
             blocks.append(_Block(lines, x0, y0, x1, y1))
-    if not has_images:
+    if not has_images and not blocks:
         try:
             has_images = bool(page.get_images())
         except (RuntimeError, ValueError, AttributeError):
@@ -244,11 +268,32 @@ def _read_page(page: Any, pymupdf: Any, number: int, *, is_pdf: bool) -> _PageTe
     label = None
     if is_pdf:
         try:
-            label = page.get_label() or None
-        except (RuntimeError, AssertionError):
+            label = _decode_label(page.get_label())
+        except (RuntimeError, AssertionError, ValueError):
             label = None
     rect = page.rect
     return _PageText(number, rect.width, rect.height, blocks, label, has_images)
+
+
+_HEX_LABEL = re.compile(r"<((?:[0-9A-Fa-f]{2})+)>")
+
+
+def _decode_label(label: str | None) -> str | None:
+    """pymupdf returns non-ASCII label prefixes as hex strings (``<FEFF0032>``, ``<E4BB98>``)."""
+    if not label:
+        return None
+
+    def decode(m: re.Match[str]) -> str:
+        raw = bytes.fromhex(m.group(1))
+        if raw.startswith((b"\xfe\xff", b"\xff\xfe")):
+            return raw.decode("utf-16", errors="replace")
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return raw.decode("latin-1")
+
+    label = _HEX_LABEL.sub(decode, label).replace("\ufeff", "").strip()
+    return unicodedata.normalize("NFC", label) or None
 
 
 def _same_row(prev: _Line, y0: float, y1: float) -> bool:
@@ -264,8 +309,12 @@ _PAGE_NUMBER = re.compile(
 )
 
 
+def _exact_key(text: str) -> str:
+    return _WS.sub(" ", text.strip().lower())
+
+
 def _margin_key(text: str) -> str:
-    return re.sub(r"\d+", "#", _WS.sub(" ", text.strip().lower()))
+    return re.sub(r"\d+", "#", _exact_key(text))
 
 
 def _in_margin(block: _Block, page: _PageText) -> bool:
@@ -275,27 +324,57 @@ def _in_margin(block: _Block, page: _PageText) -> bool:
     return block.y1 <= zone or block.y0 >= page.height - zone
 
 
+def _follows_pages(occurrences: list[tuple[int, list[int]]]) -> bool:
+    """Numbers that advance with the page ("… 44", "… 45" on pages 1, 2): a printed page number."""
+    if len(occurrences) < 2:
+        return False
+    width = len(occurrences[0][1])
+    if width == 0 or any(len(nums) != width for _, nums in occurrences):
+        return False
+    for i in range(width):
+        offsets = {nums[i] - number for number, nums in occurrences}
+        if len(offsets) == 1:
+            return True
+    return False
+
+
 def _remove_running_furniture(pages: list[_PageText]) -> list[str]:
-    """Drop headers/footers repeated on many pages, and page numbers in the margins."""
-    counts: Counter[str] = Counter()
+    """Drop headers/footers repeated on many pages, and page numbers in the margins.
+
+    The same margin text on many pages (or on three) is a running header. Margin text that
+    differs only in its numbers is one when a number advances with the page ("Chapter 2: Title 3"
+    on page 3, "… 4" on page 4), not otherwise ("Chapter 1" and "Chapter 2" heading their pages).
+    """
+    exact: Counter[str] = Counter()
+    masked: dict[str, list[tuple[int, list[int]]]] = {}
     for page in pages:
-        keys = {_margin_key(b.text) for b in page.blocks if _in_margin(b, page)}
-        counts.update(keys)
-    n = len(pages)
-    threshold = max(2, math.ceil(0.4 * n))
+        seen_here: set[str] = set()
+        for b in page.blocks:
+            if not _in_margin(b, page):
+                continue
+            text = b.text
+            exact[_exact_key(text)] += _exact_key(text) not in seen_here
+            seen_here.add(_exact_key(text))
+            key = _margin_key(text)
+            if key not in seen_here:
+                seen_here.add(key)
+                masked.setdefault(key, []).append((page.number, [int(n) for n in re.findall(r"\d+", text)]))
+    threshold = max(2, math.ceil(0.4 * len(pages)))
+    running = {key for key, occ in masked.items() if _follows_pages(occ)}
     removed: list[str] = []
-    seen: set[str] = set()
+    reported: set[str] = set()
     for page in pages:
         kept: list[_Block] = []
         for b in page.blocks:
-            if _in_margin(b, page):
-                key = _margin_key(b.text)
-                if _PAGE_NUMBER.fullmatch(b.text.strip()):
+            if _in_margin(b, page) and len(b.text) <= 200:
+                text = b.text.strip()
+                if _PAGE_NUMBER.fullmatch(text):
                     continue
-                if n >= 2 and counts[key] >= threshold and len(b.text) <= 200:
-                    if key not in seen:
-                        seen.add(key)
-                        removed.append(b.text)
+                key = _margin_key(text)
+                if exact[_exact_key(text)] >= min(threshold, 3) or key in running:
+                    if key not in reported:
+                        reported.add(key)
+                        removed.append(text)
                     continue
             kept.append(b)
         page.blocks = kept
@@ -378,20 +457,40 @@ def _join_lines(a: str, b: str) -> str:
     return a + " " + b
 
 
-def _block_paragraphs(block: _Block) -> list[str]:
+_LIST_ITEM = re.compile(r"^(?:[•◦▪▫‣⁃∙●○■□►▸◆◇✓✔➢➤]|\(?\d{1,3}[.)]\s|\([a-z]\)\s)")
+
+
+def _starts_paragraph(prev: _Line, cur: _Line, left: float, right: float, count: int) -> bool:
+    """Inside one block: does ``cur`` begin a new paragraph?"""
+    if _LIST_ITEM.match(cur.text):  # a bullet or a numbered item
+        return True
+    if prev.mono or cur.mono:  # code: one line, one paragraph
+        return True
+    if prev.size and cur.size and abs(prev.size - cur.size) > 0.15 * max(prev.size, cur.size):
+        return True  # a heading run into its text
+    width = right - left
+    if width <= 0 or count < 3 or not _ends_sentence(prev.text):
+        return False
+    short = (right - prev.x1) > 0.15 * width  # the sentence ended well short of the margin
+    indent = cur.x0 - left
+    indented = max(3.0, 0.03 * width) < indent < 0.3 * width  # a first-line indent
+    return short or indented
+
+
+def _block_paragraphs(block: _Block) -> list[tuple[str, float, bool]]:
+    """The paragraphs of a block, each with its (first line's) font size and whether it is code."""
     lines = block.lines
     left = min(line.x0 for line in lines)
     right = max(line.x1 for line in lines)
-    width = right - left
-    paras: list[str] = [lines[0].text]
+    paras: list[list] = [[lines[0].text, lines[0].size, lines[0].mono]]
     for prev, cur in zip(lines, lines[1:]):
-        new = False
-        if width > 0 and len(lines) >= 3 and _ends_sentence(prev.text):
-            short = (right - prev.x1) > 0.15 * width
-            indented = (cur.x0 - left) > max(3.0, 0.03 * width) and (cur.x0 - left) < 0.3 * width
-            new = short or indented
-        if new:
-            paras.append(cur.text)
+        if _starts_paragraph(prev, cur, left, right, len(lines)):
+            paras.append([cur.text, cur.size, cur.mono])
         else:
-            paras[-1] = _join_lines(paras[-1], cur.text)
-    return [_WS.sub(" ", p).strip() for p in paras if p.strip()]
+            paras[-1][0] = _join_lines(paras[-1][0], cur.text)
+    out = []
+    for text, size, mono in paras:
+        text = _WS.sub(" ", text).strip()
+        if text:
+            out.append((text, size, mono))
+    return out
