@@ -459,3 +459,44 @@ _pieces = st.sampled_from(
 def test_any_text_gives_a_well_formed_document(parts, kind):
     doc = document_from_text("".join(parts), kind=kind)
     assert_well_formed(doc)
+
+
+def test_korean_lines_join_with_a_space():
+    doc = document_from_text("북한이탈주민의 정착 지원은 중요한 과제이다. 하나원은 탈북자에게\n교육을 제공한다.")
+    assert paras(doc) == ["북한이탈주민의 정착 지원은 중요한 과제이다. 하나원은 탈북자에게 교육을 제공한다."]
+
+
+def test_gutenberg_style_text():
+    text = (
+        "CHAPTER I.\n\nTHE CROSSING\n\n"
+        "It was a cold night in March when the family reached the river. The\n"
+        "water was low, and the ice had broken up a week before; the guide, a\n"
+        "man from Hoeryong whom nobody trusted, said they must go at once.\n\n"
+        '"Now," he said. "Go now, or not at all."\n\n'
+        "                                  12\n\n"
+        "The next morning they were in China.\n"
+    )
+    doc = document_from_text(text)
+    assert paras(doc) == [
+        "CHAPTER I.",
+        "THE CROSSING",
+        "It was a cold night in March when the family reached the river. The water was low, and the ice "
+        "had broken up a week before; the guide, a man from Hoeryong whom nobody trusted, said they must go at once.",
+        '"Now," he said. "Go now, or not at all."',
+        "The next morning they were in China.",
+    ]
+    assert doc.removed == ["12"]
+
+
+def test_numbered_list_items_with_wrapped_continuations():
+    text = (
+        "Recommendations:\n1. Create UN-mandated safe havens in the region.\n"
+        "2. Regulate the informal people-moving industry that currently operates with\n"
+        "   impunity throughout the region.\n3. Stop forced repatriation.\n"
+    )
+    assert paras(document_from_text(text)) == [
+        "Recommendations:",
+        "1. Create UN-mandated safe havens in the region.",
+        "2. Regulate the informal people-moving industry that currently operates with impunity throughout the region.",
+        "3. Stop forced repatriation.",
+    ]

@@ -677,6 +677,11 @@ def _is_cjk(ch: str) -> bool:
     return bool(_CJK.match(ch)) or "\u3000" <= ch <= "\u303f" or "\uff00" <= ch <= "\uffef"
 
 
+def _unspaced(ch: str) -> bool:
+    """Chinese and Japanese script: written without spaces between words (Korean has spaces)."""
+    return _is_cjk(ch) and not ("\uac00" <= ch <= "\ud7a3" or "\u1100" <= ch <= "\u11ff" or "\u3130" <= ch <= "\u318f")
+
+
 def _join_sep(prev: str, nxt: str) -> tuple[str, str]:
     """(prev with a dropped hyphen, separator) for joining two pieces of one paragraph."""
     if prev.endswith("\u00ad"):
@@ -685,7 +690,7 @@ def _join_sep(prev: str, nxt: str) -> tuple[str, str]:
         if nxt[0].islower() and prev[-2].islower():
             return prev[:-1], ""  # soci- / ety → society
         return prev, ""  # North- / Korean → North-Korean
-    if prev and nxt and _is_cjk(prev[-1]) and _is_cjk(nxt[0]):
+    if prev and nxt and _unspaced(prev[-1]) and _unspaced(nxt[0]):
         return prev, ""
     return prev, " "
 

@@ -437,7 +437,7 @@ def _reading_order(page: _PageText) -> list[tuple[_Block, bool]]:
 _TERMINAL = set(".!?:;…。！？．")
 _CLOSERS = "\"'”’»)]}」』】〕）"
 _HYPHENS = ("-", "\u00ad", "\u2010")
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7a3\uff00-\uffef\u3000-\u303f]")
+_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef\u3000-\u303f]")
 
 
 def _ends_sentence(s: str) -> bool:
@@ -452,8 +452,8 @@ def _join_lines(a: str, b: str) -> str:
         if a[-2].islower() and b[0].islower():
             return a[:-1] + b  # soci- / ety → society
         return a + b  # North- / Korean → North-Korean
-    if a and b and _CJK.match(a[-1]) and _CJK.match(b[0]):
-        return a + b
+    if a and b and _UNSPACED.match(a[-1]) and _UNSPACED.match(b[0]):
+        return a + b  # Chinese and Japanese: no space between lines (Korean keeps its spaces)
     return a + " " + b
 
 
