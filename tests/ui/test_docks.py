@@ -1,0 +1,210 @@
+"""Every dock: library, highlights, passage, themes, search."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from nkreader.ui import commands
+from nkreader.ui.annotations_dock import AnnotationsDock
+from nkreader.ui.library_dock import LibraryDock
+from nkreader.ui.passage_dock import PassageDock
+from nkreader.ui.search_dock import SearchDock, compile_query, search_corpus
+from nkreader.ui.theme_dock import ThemeDock
+
+
+def _hl(session, doc_id, word, **kw):
+    text = session.document(doc_id).text
+    i = text.index(word)
+    cmd = commands.AddHighlight(session, doc_id, i, i + len(word), **kw)
+    assert session.push(cmd)
+    return cmd.ann_id
+
+
+def test_library_dock_lists_documents_and_asks_to_open(qtbot, session):
+    dock = LibraryDock(session)
+    qtbot.addWidget(dock)
+    assert dock.list.count() == len(session.corpus.entries)
+    assert dock.list.item(1).text().startswith("Suh 2002")
+    with qtbot.waitSignal(dock.openRequested) as blocker:
+        dock.list.setCurrentRow(1)
+        dock.open_new.click()
+    assert blocker.args == ["suh-2002", "new"]
+    dock.filter.setText("bell")
+    visible = [dock.list.item(i) for i in range(dock.list.count()) if not dock.list.item(i).isHidden()]
+    assert len(visible) == 1 and "Bell" in visible[0].text()
+    _hl(session, "bell-fattig", "38th parallel")
+    texts = [dock.list.item(i).text() for i in range(dock.list.count())]
+    assert any(t.startswith("Bell and Fattig 2014") and "✎ 1" in t for t in texts)
+
+
+def test_annotations_dock_lists_and_chooses(qtbot, session):
+    dock = AnnotationsDock(session)
+    qtbot.addWidget(dock)
+    dock.set_document("suh-2002")
+    assert dock.list.count() == 0
+    a = _hl(session, "suh-2002", "defectors", note="first note")
+    b = _hl(session, "suh-2002", "reconciliation")
+    assert dock.ids() == [a, b]
+    assert "✎ first note" in dock.list.item(0).text()
+    assert "¶" in dock.list.item(0).text()
+    with qtbot.waitSignal(dock.annotationChosen) as blocker:
+        dock.list.itemClicked.emit(dock.list.item(1))
+    assert blocker.args == [b]
+    dock.filter.setText("first")
+    assert dock.ids() == [a]
+    session.set_current(a)
+    assert dock.list.currentItem().data(Qt.ItemDataRole.UserRole) == a
+
+
+def test_passage_dock_edits_note_colour_themes_with_undo(qtbot, session):
+    dock = PassageDock(session)
+    qtbot.addWidget(dock)
+    dock.show()
+    a = _hl(session, "suh-2002", "defectors")
+    session.set_current(a)
+    assert dock.body.isVisible() and "defectors" in dock.quote.text()
+    dock.note.setPlainText("my note")
+    assert dock.note_dirty()
+    dock.commit_note()
+    assert session.library.annotation(a)["note"] == "my note"
+    dock.set_color("#a8e6a1")
+    assert session.library.annotation(a)["color"] == "#a8e6a1"
+    dock.code_with("Identity")
+    theme = session.library.theme_by_name("Identity")
+    assert theme and session.library.annotation(a)["themes"] == [theme["id"]]
+    item = dock.themes.item(0)
+    assert item.checkState() == Qt.CheckState.Checked
+    item.setCheckState(Qt.CheckState.Unchecked)
+    assert session.library.annotation(a)["themes"] == []
+    # undo: themes back, then the theme itself (one macro), colour, note
+    stack = session.undo_stack
+    stack.undo()
+    assert session.library.annotation(a)["themes"] == [theme["id"]]
+    stack.undo()
+    assert session.library.theme_by_name("Identity") is None
+    stack.undo()
+    assert session.library.annotation(a)["color"] != "#a8e6a1"
+    stack.undo()
+    assert session.library.annotation(a)["note"] == ""
+    stack.redo()
+    assert session.library.annotation(a)["note"] == "my note"
+
+
+def test_passage_dock_lists_links_and_unlinks(qtbot, session):
+    dock = PassageDock(session)
+    qtbot.addWidget(dock)
+    a = _hl(session, "suh-2002", "defectors")
+    b = _hl(session, "bell-fattig", "refugees")
+    cmd = commands.AddLink(session, a, b, "disputes", "they differ")
+    session.push(cmd)
+    session.set_current(a)
+    assert dock.links.count() == 1
+    text = dock.links.item(0).text()
+    assert text.startswith("disputes Bell and Fattig 2014") and "they differ" in text
+    with qtbot.waitSignal(dock.linkChosen) as blocker:
+        dock.links.itemClicked.emit(dock.links.item(0))
+    assert blocker.args == [cmd.link_id]
+    session.set_current(b)
+    assert dock.links.item(0).text().startswith("disputed by Suh 2002")
+    dock.links.setCurrentRow(0)
+    dock._unlink()
+    assert session.library.links() == []
+    session.undo_stack.undo()
+    assert len(session.library.links()) == 1
+
+
+def test_theme_dock_create_rename_recolour_merge_delete_undo(qtbot, session):
+    dock = ThemeDock(session)
+    qtbot.addWidget(dock)
+    lib = session.library
+    t1 = dock.create_theme("Repatriation")
+    t2 = dock.create_theme("Forced return")
+    assert dock.create_theme("repatriation") is None  # taken (case-insensitively): refused, not stacked
+    assert dock.tree.topLevelItemCount() == 2
+    a = _hl(session, "suh-2002", "China", themes=[t1])
+    b = _hl(session, "bell-fattig", "China", themes=[t2])
+    item = dock.item_for(t1)
+    assert item.text(1) == "1" and item.child(0).text(0) == "Suh 2002"
+    assert dock.rename(t1, "Refoulement")
+    assert lib.theme(t1)["name"] == "Refoulement"
+    assert dock.recolour(t1, "#123456")
+    assert lib.theme(t1)["color"] == "#123456"
+    assert dock.merge(t2, t1)
+    assert lib.theme(t2) is None and lib.annotation(b)["themes"] == [t1]
+    assert dock.item_for(t1).text(1) == "2"
+    assert dock.delete(t1)
+    assert lib.themes() == [] and lib.annotation(a)["themes"] == []
+    stack = session.undo_stack
+    stack.undo()  # delete
+    assert lib.theme(t1)["name"] == "Refoulement" and lib.annotation(a)["themes"] == [t1]
+    stack.undo()  # merge
+    assert lib.theme(t2) is not None and lib.annotation(b)["themes"] == [t2]
+    stack.undo()  # recolour
+    assert lib.theme(t1)["color"] != "#123456"
+    stack.undo()  # rename
+    assert lib.theme(t1)["name"] == "Repatriation"
+
+
+def test_theme_dock_choosing_a_theme_follows_it(qtbot, session):
+    dock = ThemeDock(session)
+    qtbot.addWidget(dock)
+    t1 = dock.create_theme("Borders")
+    with qtbot.waitSignal(session.activeThemeChanged):
+        dock._clicked(dock.item_for(t1))
+    assert session.active_theme == t1
+    assert dock.next_b.isEnabled()
+    dock.clear_b.click()
+    assert session.active_theme == ""
+
+
+def test_search_across_the_corpus_off_thread(qtbot, session):
+    dock = SearchDock(session)
+    qtbot.addWidget(dock)
+    dock.query.setText("forcibly repatriate")
+    dock.search()
+    qtbot.waitUntil(lambda: dock.task is None and bool(dock.hits), timeout=5000)
+    docs = {h.doc_id for h in dock.hits}
+    assert "bell-fattig" in docs
+    hit = next(h for h in dock.hits if h.doc_id == "bell-fattig")
+    assert hit.match.lower() == "forcibly repatriate" and hit.before and hit.after
+    assert dock.results.topLevelItemCount() == len(docs)
+    with qtbot.waitSignal(dock.hitChosen) as blocker:
+        dock._chosen(dock.results.topLevelItem(0).child(0))
+    assert blocker.args[0] in docs
+    assert "match" in dock.status.text()
+
+
+def test_search_can_be_cancelled(qtbot, session):
+    import threading
+
+    from nkreader.ui.workers import start_task
+
+    gate = threading.Event()
+
+    def slow(task):
+        gate.wait(2)
+        task.check()
+        return "never"
+
+    got = []
+    task = start_task(slow, on_result=got.append)
+    task.cancel()
+    gate.set()
+    qtbot.waitUntil(lambda: task.done.is_set(), timeout=3000)
+    qtbot.wait(20)
+    assert got == []
+    # and the dock's own cancel
+    dock = SearchDock(session)
+    qtbot.addWidget(dock)
+    dock.search("refugees")
+    dock.cancel()
+    assert dock.status.text() == "Search cancelled"
+
+
+def test_search_function_whole_words_and_context():
+    from nkreader.core.corpus import Corpus, bundled_corpus_dir
+
+    corpus = Corpus(bundled_corpus_dir())
+    hits = search_corpus(corpus, compile_query("NGO", whole_words=True))
+    assert hits and all(h.match.lower() == "ngo" for h in hits)
+    assert compile_query("   ") is None

@@ -1,0 +1,161 @@
+"""The document pane: text built from plain characters, paragraph margin, selection ↔ code points,
+highlights as extra selections, find in pane, the theme bar, font size."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QTextCursor
+
+from nkreader.core.library import Library
+from nkreader.ui import commands
+from nkreader.ui.document_pane import DocumentPane
+from nkreader.ui.session import Session
+
+
+def make_pane(qtbot, session, doc_id):
+    pane = DocumentPane(session)
+    qtbot.addWidget(pane)
+    pane.resize(700, 600)
+    pane.show()
+    qtbot.waitExposed(pane)
+    pane.open_document(doc_id)
+    return pane
+
+
+def test_pane_shows_header_and_text(qtbot, session):
+    pane = make_pane(qtbot, session, "suh-2002")
+    doc = session.document("suh-2002")
+    assert pane.view.toPlainText() == doc.text.replace("\r\n", "\n")
+    assert pane.author_label.text() == "Suh Dong-man · 2002"
+    assert pane.title_label.text() == doc.metadata.title
+    for label in (pane.author_label, pane.title_label, pane.venue_label):
+        assert label.textFormat() == Qt.TextFormat.PlainText
+    assert pane.view.isReadOnly()
+    assert pane.chooser.currentData() == "suh-2002"
+    # the margin paints without error and numbers the paragraphs it can see
+    pane.view.margin.repaint()
+    first, last = pane.view.visible_span()
+    assert first == 0 and last > 100
+
+
+def test_selection_maps_to_code_points_with_emoji_and_hangul(qtbot, small_corpus, tmp_path):
+    lib = Library.open(small_corpus, tmp_path / "d")
+    session = Session(lib)
+    for doc_id, word in (("alpha", "emoji"), ("beta", "combining")):
+        pane = make_pane(qtbot, session, doc_id)
+        text = session.document(doc_id).text
+        start = text.index(word)
+        pane.select_span(start, start + len(word))
+        assert pane.view.textCursor().selectedText() == word
+        assert pane.selection_span() == (start, start + len(word))
+    lib.close()
+
+
+def test_highlights_are_extra_selections_in_theme_colour(qtbot, session):
+    pane = make_pane(qtbot, session, "bell-fattig")
+    text = session.document("bell-fattig").text
+    a = text.index("The biggest challenge")
+    theme = session.library.add_theme("Framework", color="#3cb44b")
+    session.notify("themes")
+    cmd = commands.AddHighlight(session, "bell-fattig", a, a + 21, themes=[theme["id"]])
+    session.push(cmd)
+    qtbot.waitUntil(lambda: len(pane.view.extraSelections()) == 1)
+    sel = pane.view.extraSelections()[0]
+    assert sel.cursor.selectedText() == "The biggest challenge"
+    assert sel.format.background().color().name() == "#3cb44b"
+    assert pane.annotation_at(a + 3)["id"] == cmd.ann_id
+    session.undo_stack.undo()
+    qtbot.waitUntil(lambda: len(pane.view.extraSelections()) == 0)
+
+
+def test_click_on_highlight_makes_it_current(qtbot, session):
+    pane = make_pane(qtbot, session, "bell-fattig")
+    text = session.document("bell-fattig").text
+    a = text.index("38th parallel")
+    cmd = commands.AddHighlight(session, "bell-fattig", a, a + 13)
+    session.push(cmd)
+    qtbot.waitUntil(lambda: len(pane.view.extraSelections()) == 1)
+    pane.scroll_to_span(a, a + 13)
+    rect = pane.view.cursorRect(pane._cursor(a + 3, a + 3))
+    qtbot.mouseClick(pane.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert session.current_id == cmd.ann_id
+
+
+def test_find_in_pane_marks_matches_and_steps(qtbot, session):
+    pane = make_pane(qtbot, session, "suh-2002")
+    pane.open_find()
+    assert pane.find_bar.isVisible()
+    qtbot.keyClicks(pane.find_bar.edit, "defectors")
+    n = len(pane.matches)
+    text = session.document("suh-2002").text
+    assert n == text.lower().count("defectors") and n > 3
+    assert pane.find_bar.count.text().endswith(f"of {n}")
+    first = pane._match_index
+    pane.find_step(+1)
+    assert pane._match_index == (first + 1) % n
+    a, b = pane.matches[pane._match_index]
+    assert pane.is_span_visible(a, b)
+    assert len(pane.view.extraSelections()) == n
+    qtbot.keyClick(pane.find_bar, Qt.Key.Key_Escape)
+    assert not pane.find_bar.isVisible() and pane.matches == []
+
+
+def test_find_spans_hard_line_breaks_and_case(qtbot, session):
+    pane = make_pane(qtbot, session, "suh-2002")
+    assert pane.find("north   korean", case=False) > 0
+    assert pane.find("NORTH KOREAN", case=True) == 0
+
+
+def test_theme_bar_steps_through_passages(qtbot, session):
+    pane = make_pane(qtbot, session, "suh-2002")
+    lib = session.library
+    text = session.document("suh-2002").text
+    theme = lib.add_theme("Repatriation")
+    spans = []
+    for word in ("defectors", "China", "reconciliation"):
+        i = text.index(word)
+        spans.append(i)
+        lib.highlight("suh-2002", i, i + len(word), themes=[theme["id"]])
+    session.notify("annotations", "themes")
+    session.set_active_theme(theme["id"])
+    assert pane.theme_bar.isVisible()
+    assert len(pane.theme_passages) == 3
+    assert "3 passages" in pane.theme_bar.label.text() or "of 3" in pane.theme_bar.label.text()
+    pane.theme_step(+1)
+    assert "passage 2 of 3" in pane.theme_bar.label.text()
+    assert session.current_id == pane.theme_passages[1]["id"]
+    session.set_active_theme("")
+    assert not pane.theme_bar.isVisible()
+
+
+def test_font_size_and_scheme(qtbot, session):
+    from nkreader.ui import style
+
+    pane = make_pane(qtbot, session, "kwon-2023")
+    h = pane.view.document().size().height()
+    pane.set_font_size(18)
+    assert pane.view.document().defaultFont().pointSizeF() == 18
+    assert pane.view.document().size().height() > h
+    pane.set_font_size(999)
+    assert pane.font_size == style.MAX_FONT_SIZE
+    pane.apply_scheme(style.DARK)
+    assert pane.view.palette().color(pane.view.palette().ColorRole.Base).name() == style.DARK.base
+
+
+def test_scroll_position_round_trip(qtbot, session):
+    pane = make_pane(qtbot, session, "suh-2002")
+    text = session.document("suh-2002").text
+    target = text.index("reconciliation", len(text) // 2)
+    pane.scroll_to_offset(target)
+    top = pane.top_offset()
+    assert abs(top - target) < 400
+    pane.view.verticalScrollBar().setValue(0)
+    pane.scroll_to_offset(top)
+    assert abs(pane.top_offset() - top) < 5
+
+
+def test_copy_is_plain_text(qtbot, session):
+    pane = make_pane(qtbot, session, "suh-2002")
+    pane.select_span(0, 30)
+    mime = pane.view.createMimeDataFromSelection()
+    assert mime.hasText() and not mime.hasHtml()

@@ -1,0 +1,236 @@
+"""The main window: actions and shortcuts, panes, themes across panes, linking, saving, state."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication, QKeySequence
+from PySide6.QtWidgets import QApplication
+
+from nkreader.core.library import Library
+from nkreader.core.store import StoreWriteError
+from nkreader.ui import commands
+from nkreader.ui.main_window import ACTIONS, STATE_KEY
+
+
+def _select(pane, word, nth=0):
+    text = pane.doc.text
+    i = -1
+    for _ in range(nth + 1):
+        i = text.index(word, i + 1)
+    pane.select_span(i, i + len(word))
+    pane.view.setFocus()
+    return i
+
+
+def test_action_table_has_unique_names_and_shortcuts(window):
+    names = [a.name for a in ACTIONS]
+    assert len(names) == len(set(names))
+    keys = Counter(k for a in ACTIONS for k in a.shortcuts)
+    assert [k for k, n in keys.items() if n > 1] == []
+    for spec in ACTIONS:
+        action = window.actions_by_name[spec.name]
+        assert action.shortcuts() == [QKeySequence(k) for k in spec.shortcuts]
+    rows = window.shortcut_rows()
+    assert ("Passage", "Highlight selection", "H") in rows
+    assert any(r[1] == "Find in pane…" and r[2] == "Ctrl+F" for r in rows)
+
+
+def test_two_panes_side_by_side_on_start(window):
+    panes = window.panes
+    assert len(panes) == 2
+    assert panes[0].doc_id == "suh-2002" and panes[1].doc_id == "bell-fattig"
+    assert panes[0].geometry().right() < panes[1].geometry().left()
+    assert window.windowTitle() == "nkreader — Suh 2002 | Bell and Fattig 2014"
+
+
+def test_highlight_by_key_and_undo_by_key(qtbot, window):
+    pane = window.panes[0]
+    _select(pane, "humanitarian")
+    qtbot.keyClick(pane.view, Qt.Key.Key_3)  # colour 3
+    anns = window.library.annotations("suh-2002")
+    assert len(anns) == 1 and anns[0]["color"] == "#9ad0f5"
+    pane.view.setFocus()
+    qtbot.keyClick(pane.view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert window.library.annotations("suh-2002") == []
+    qtbot.keyClick(pane.view, Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)
+    assert len(window.library.annotations("suh-2002")) == 1
+    window.session.set_current(window.library.annotations("suh-2002")[0]["id"])
+    pane.view.setFocus()
+    qtbot.keyClick(pane.view, Qt.Key.Key_Delete)
+    assert window.library.annotations("suh-2002") == []
+
+
+def test_pane_keys_do_not_fire_while_typing_a_note(qtbot, window):
+    pane = window.panes[0]
+    _select(pane, "humanitarian")
+    qtbot.keyClick(pane.view, Qt.Key.Key_N)
+    assert window.passage_dock.note.hasFocus() or QApplication.focusWidget() is window.passage_dock.note
+    qtbot.keyClicks(window.passage_dock.note, "hln 123")
+    assert window.passage_dock.note.toPlainText() == "hln 123"
+    assert len(window.library.annotations("suh-2002")) == 1
+
+
+def test_add_close_swap_panes(qtbot, window):
+    window.add_pane_action()
+    assert len(window.panes) == 3
+    assert {p.doc_id for p in window.panes} >= {"suh-2002", "bell-fattig"}
+    a, b = window.panes[0], window.panes[1]
+    da, db = a.doc_id, b.doc_id
+    window.set_active_pane(a)
+    window.swap_panes()
+    assert (a.doc_id, b.doc_id) == (db, da)
+    window.close_pane(window.panes[-1])
+    assert len(window.panes) == 2
+    window.close_pane(window.panes[0])
+    window.close_pane(window.panes[0])
+    assert len(window.panes) == 1 and window.panes[0].doc is None
+    window.open_in("kwon-2023", "active")
+    assert window.panes[0].doc_id == "kwon-2023"
+
+
+def test_choosing_a_theme_brings_every_pane_to_its_passages(qtbot, window):
+    lib = window.library
+    theme = lib.add_theme("Border crossing")
+    left, right = window.panes
+    tl, tr = lib.document("suh-2002").text, lib.document("bell-fattig").text
+    far_left = tl.rindex("defectors")
+    far_right = tr.rindex("refugees")
+    lib.highlight("suh-2002", far_left, far_left + 9, themes=[theme["id"]])
+    lib.highlight("bell-fattig", far_right, far_right + 8, themes=[theme["id"]])
+    window.session.notify("annotations", "themes")
+    assert not left.is_span_visible(far_left, far_left + 9)
+    window.theme_dock.choose(theme["id"])
+    assert left.is_span_visible(far_left, far_left + 9)
+    assert right.is_span_visible(far_right, far_right + 8)
+    assert left.theme_bar.isVisible() and right.theme_bar.isVisible()
+    # highlighting while a theme is followed codes the new passage with it
+    _select(left, "Nautilus")
+    ann_id = window.highlight_selection()
+    assert lib.annotation(ann_id)["themes"] == [theme["id"]]
+    window.theme_step_all(+1)
+    left.view.setFocus()
+    qtbot.keyClick(left.view, Qt.Key.Key_Escape)
+    assert window.session.active_theme == ""
+
+
+def test_link_two_selections_at_once_and_cancel_pending(qtbot, window):
+    left, right = window.panes
+    window.ask_link = lambda s, t: ("agrees", "")
+    _select(right, "refugees")
+    _select(left, "defectors")
+    qtbot.keyClick(left.view, Qt.Key.Key_L)
+    links = window.library.links()
+    assert len(links) == 1 and links[0]["type"] == "agrees"
+    # one undo step removes the link and both highlights it made
+    window.undo()
+    assert window.library.links() == [] and window.library.annotations() == []
+    # pending link, then Escape
+    _select(left, "defectors")
+    qtbot.keyClick(left.view, Qt.Key.Key_L)
+    assert window.pending_link is not None and "Linking from Suh 2002" in window.link_state.text()
+    qtbot.keyClick(left.view, Qt.Key.Key_Escape)
+    assert window.pending_link is None and window.link_state.text() == ""
+
+
+def test_search_hit_opens_the_document_and_selects_the_match(qtbot, window):
+    window.search_corpus()
+    window.search_dock.search("Yonsei")
+    qtbot.waitUntil(lambda: window.search_dock.task is None and bool(window.search_dock.hits), timeout=5000)
+    hit = window.search_dock.hits[0]
+    window.show_hit(hit.doc_id, hit.start, hit.end)
+    pane = window.pane_showing(hit.doc_id)
+    assert pane is not None and pane.selection_span() == (hit.start, hit.end)
+    assert pane.is_span_visible(hit.start, hit.end)
+
+
+def test_failing_save_shows_a_banner_and_keeps_the_edit(qtbot, window, monkeypatch):
+    inner = window.store.inner
+
+    def broken(kind, records):
+        raise StoreWriteError(inner.path / kind, "Disk full.")
+
+    monkeypatch.setattr(inner, "put_many", broken)
+    pane = window.panes[0]
+    _select(pane, "humanitarian")
+    ann_id = window.highlight_selection()
+    assert ann_id
+    assert window.banner.isVisible() and "Disk full." in window.banner.label.text()
+    assert window.save_state.text() == "⚠ 1 unsaved"
+    assert len(pane.view.extraSelections()) == 1  # still shown
+    path = window.save_pending_copy(window.store.path / "copy.json")
+    assert "humanitarian" in path.read_text(encoding="utf-8")
+    monkeypatch.undo()
+    assert window.retry_save()
+    assert not window.banner.isVisible() and window.save_state.text() == "Saved"
+    assert inner.get("annotations", ann_id) is not None
+
+
+def test_state_survives_a_restart(qtbot, tmp_path, make_window):
+    data = tmp_path / "data"
+    lib = Library.open(None, data)
+    w = make_window(lib)
+    w.add_pane("kwon-2023")
+    w.toggle_dark(True)
+    w.set_font_size(14)
+    text = lib.document("kwon-2023").text
+    w.panes[2].scroll_to_offset(text.index("anniversary"))
+    top = w.panes[2].top_offset()
+    w.close()
+    saved = lib.store.get_setting(STATE_KEY)
+    assert [p["doc"] for p in saved["panes"]] == ["suh-2002", "bell-fattig", "kwon-2023"]
+    lib.close()
+    lib2 = Library.open(None, data)
+    w2 = make_window(lib2)
+    assert [p.doc_id for p in w2.panes] == ["suh-2002", "bell-fattig", "kwon-2023"]
+    assert w2.dark and w2.font_size == 14 and w2.panes[0].font_size == 14
+    qtbot.waitUntil(lambda: abs((w2.panes[2].top_offset() or 0) - top) < 300, timeout=2000)
+    w2.close()
+    lib2.close()
+
+
+def test_store_messages_are_shown(qtbot, tmp_path):
+    from nkreader.ui.app import open_window
+
+    first = Library.open(None, tmp_path / "d")
+    second = Library.open(None, tmp_path / "d")
+    w = open_window(second)
+    qtbot.addWidget(w)
+    w._closing_ok = True
+    assert "read-only" in w.statusBar().currentMessage()
+    assert w.banner.isVisible() and "read-only" in w.banner.label.text()
+    qtbot.waitUntil(lambda: w._store_message_box.isVisible(), timeout=2000)
+    w._store_message_box.close()
+    w.close()
+    second.close()
+    first.close()
+
+
+def test_dark_sync_presentation_and_shortcuts_dialog(qtbot, window, monkeypatch):
+    window.toggle_dark(True)
+    assert QApplication.instance().palette().color(QApplication.instance().palette().ColorRole.Window).name() == "#1b1e23"
+    window.toggle_dark(False)
+    window.toggle_sync(True)
+    left, right = window.panes
+    left.view.verticalScrollBar().setValue(left.view.verticalScrollBar().maximum())
+    assert right.view.verticalScrollBar().value() == right.view.verticalScrollBar().maximum()
+    window.toggle_sync(False)
+    size = window.font_size
+    window.toggle_presentation(True)
+    assert window.font_size == size + 6 and not window.docks["library"].isVisible()
+    window.toggle_presentation(False)
+    assert window.font_size == size
+    shown = []
+    from nkreader.ui import dialogs
+
+    monkeypatch.setattr(dialogs.ShortcutsDialog, "exec", lambda self: shown.append(self.table.rowCount()))
+    window.show_shortcuts()
+    assert shown and shown[0] > 30
+
+
+def test_copy_with_citation(qtbot, window):
+    pane = window.panes[1]
+    _select(pane, "38th parallel")
+    window.copy_with_citation()
+    assert QGuiApplication.clipboard().text() == "“38th parallel” (Bell and Fattig 2014, ¶4)"
