@@ -324,6 +324,21 @@ def test_owner_password_only_opens_without_asking(tmp_path):
     assert texts(open_document(path)) == ["Readable by all."]
 
 
+def test_some_scanned_pages_are_named(tmp_path):
+    doc = pymupdf.open()
+    doc.new_page().insert_text((72, 150), "A page with text.")
+    for _ in range(2):
+        pix = pymupdf.Pixmap(pymupdf.csRGB, pymupdf.IRect(0, 0, 20, 20), False)
+        pix.clear_with(120)
+        doc.new_page().insert_image(pymupdf.Rect(72, 72, 300, 300), pixmap=pix)
+    doc.new_page()  # an intentionally blank page is not reported
+    path = tmp_path / "mixed.pdf"
+    doc.save(path)
+    opened = open_document(path)
+    assert opened.warnings == ["mixed.pdf has pages without a text layer (scanned?): 2–3"]
+    assert [(p.number, p.start, p.end) for p in opened.pages][1:] == [(2, 17, 17), (3, 17, 17), (4, 17, 17)]
+
+
 def test_scanned_pdf_warns_no_text_layer(tmp_path):
     doc = pymupdf.open()
     page = doc.new_page()
@@ -497,3 +512,24 @@ def test_word_hyphenated_over_a_page_break(tmp_path):
     assert opened.page_at(opened.text.index("soci")).number == 1
     assert opened.pages[0].end == opened.text.index("ety groups")
     well_formed(opened)
+
+
+def test_a_page_mupdf_cannot_read_is_a_warning_not_a_crash(tmp_path, monkeypatch):
+    doc = pymupdf.open()
+    for word in ("First", "Second", "Third"):
+        doc.new_page().insert_text((72, 150), f"{word} page.")
+    path = tmp_path / "damaged.pdf"
+    doc.save(path)
+    real = pymupdf.Page.get_text
+
+    def flaky(self, *args, **kwargs):
+        if self.number == 1:
+            # what MuPDF raises on a broken content stream: not a RuntimeError subclass
+            raise pymupdf.mupdf.FzErrorFormat("syntax error in content stream")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(pymupdf.Page, "get_text", flaky)
+    opened = open_document(path)
+    assert texts(opened) == ["First page.", "Third page."]
+    assert opened.warnings == ["damaged.pdf has a page that could not be read: 2"]
+    assert len(opened.pages) == 3

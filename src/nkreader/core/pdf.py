@@ -14,8 +14,9 @@
 
 Errors become :class:`DocumentError` with a message for the user. ``pymupdf`` (2.0) raises
 ``pymupdf.FileNotFoundError``, ``pymupdf.EmptyFileError`` and ``pymupdf.FileDataError`` (all
-``RuntimeError`` subclasses) on open, and ``RuntimeError`` subclasses (``FzErrorBase`` ...) when a
-damaged page is read.
+``RuntimeError`` subclasses) on open; MuPDF's own ``pymupdf.mupdf.FzErrorBase`` family
+(``FzErrorFormat``, ``FzErrorLimit``, ``FzErrorSystem`` ...) derives from ``Exception`` only, not
+``RuntimeError``, and can come from any call into a damaged file: both are caught.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ class PdfContent:
 
 
 _pymupdf: Any = None
+_ERRORS: tuple[type[BaseException], ...] = (RuntimeError,)
 
 
 def load_pymupdf() -> Any:
@@ -65,6 +67,9 @@ def load_pymupdf() -> Any:
             raise DocumentError(f"PDF and EPUB support is not installed (pymupdf: {e})") from None
         pymupdf.TOOLS.mupdf_display_errors(False)
         pymupdf.TOOLS.mupdf_display_warnings(False)
+        global _ERRORS
+        fz_error = getattr(getattr(pymupdf, "mupdf", None), "FzErrorBase", None)
+        _ERRORS = (RuntimeError, fz_error) if isinstance(fz_error, type) else (RuntimeError,)
         _pymupdf = pymupdf
     return _pymupdf
 
@@ -85,7 +90,7 @@ def extract(path: str | Path, *, password: str | None = None, kind: str = "pdf")
         raise DocumentError(f"{name} is empty (0 bytes)") from None
     except pymupdf.FileDataError:
         raise DocumentError(f"{name} is damaged or truncated: it cannot be read as {what}") from None
-    except RuntimeError as e:
+    except _ERRORS as e:
         raise DocumentError(f"{name} could not be opened as {what}: {e}") from None
 
     try:
@@ -106,7 +111,7 @@ def _extract_open(doc: Any, pymupdf: Any, *, name: str, kind: str, password: str
         content.warnings.append("was damaged and has been repaired on opening: some text may be missing")
     try:
         content.metadata = {k: v for k, v in (doc.metadata or {}).items() if isinstance(v, str)}
-    except RuntimeError:
+    except _ERRORS:
         content.metadata = {}
 
     pages: list[_PageText] = []
@@ -115,11 +120,11 @@ def _extract_open(doc: Any, pymupdf: Any, *, name: str, kind: str, password: str
         try:
             page = doc[index]
             pages.append(_read_page(page, pymupdf, index + 1, is_pdf=doc.is_pdf))
-        except RuntimeError:
+        except _ERRORS:
             unreadable.append(index + 1)
             pages.append(_PageText(index + 1, 0.0, 0.0, [], None, False))
     if unreadable:
-        content.warnings.append(f"has page{'s' if len(unreadable) > 1 else ''} that could not be read: {_ranges(unreadable)}")
+        content.warnings.append(f"has {_pages_phrase(unreadable)} that could not be read: {_ranges(unreadable)}")
 
     content.labels = {p.number: p.label for p in pages if p.label}
     if kind == "pdf":
@@ -134,7 +139,7 @@ def _extract_open(doc: Any, pymupdf: Any, *, name: str, kind: str, password: str
         scanned = [p.number for p in pages if not p.blocks and p.has_images]
         if scanned:
             content.warnings.append(
-                f"has page{'s' if len(scanned) > 1 else ''} without a text layer (scanned?): {_ranges(scanned)}"
+                f"has {_pages_phrase(scanned)} without a text layer (scanned?): {_ranges(scanned)}"
             )
 
     body = _body_size(pages)
@@ -159,6 +164,10 @@ def _body_size(pages: list[_PageText]) -> float:
             for line in block.lines:
                 weights[round(line.size, 1)] += len(line.text)
     return weights.most_common(1)[0][0] if weights else 0.0
+
+
+def _pages_phrase(numbers: list[int]) -> str:
+    return "pages" if len(numbers) > 1 else "a page"
 
 
 def _ranges(numbers: list[int]) -> str:
@@ -263,13 +272,13 @@ def _read_page(page: Any, pymupdf: Any, number: int, *, is_pdf: bool) -> _PageTe
     if not has_images and not blocks:
         try:
             has_images = bool(page.get_images())
-        except (RuntimeError, ValueError, AttributeError):
+        except (*_ERRORS, ValueError, AttributeError):
             pass
     label = None
     if is_pdf:
         try:
             label = _decode_label(page.get_label())
-        except (RuntimeError, AssertionError, ValueError):
+        except (*_ERRORS, AssertionError, ValueError):
             label = None
     rect = page.rect
     return _PageText(number, rect.width, rect.height, blocks, label, has_images)
