@@ -204,10 +204,8 @@ class _DocMatcher:
         return found
 
     def _match(self, d: InDoc) -> str | None:
-        text_fp = _text_fingerprint(d.text) if d.text else ""
-        for fp in (d.fingerprint, text_fp):
-            if fp and fp in self._fingerprints():
-                return self._fingerprints()[fp]
+        # cheap hints first (the usual case: both readers have the bundled corpus), then the
+        # text's fingerprint, which needs every document opened once
         ids = {e.id for e in self.entries}
         if d.doc_id and d.doc_id in ids:
             return d.doc_id
@@ -215,6 +213,10 @@ class _DocMatcher:
             for e in self.entries:
                 if e.path.name == d.file or e.path.stem == d.file:
                     return e.id
+        text_fp = _text_fingerprint(d.text) if d.text else ""
+        for fp in (d.fingerprint, text_fp):
+            if fp and fp in self._fingerprints():
+                return self._fingerprints()[fp]
         if d.title:
             key = " ".join(d.title.split()).casefold()
             hits = [e.id for e in self.entries if " ".join(e.metadata.title.split()).casefold() == key]
@@ -312,7 +314,9 @@ def plan(lib, incoming: Incoming, path_label: str, *, creator: str | None = None
         fold = name.casefold()
         if fold in ours_by_name:
             theme_map[key] = ours_by_name[fold]["id"]
-            if ours_by_name[fold]["name"] not in report.themes_matched:
+            if ours_by_name[fold].get("origin"):  # came in with an earlier import
+                report.unchanged += 1
+            elif ours_by_name[fold]["name"] not in report.themes_matched:
                 report.themes_matched.append(ours_by_name[fold]["name"])
             continue
         if fold in new_by_name:
@@ -376,8 +380,15 @@ def plan(lib, incoming: Incoming, path_label: str, *, creator: str | None = None
         fingerprint = clean(a.doc.fingerprint)
         anchor_dict = None
         moved = False
+        doc = None
         if doc_id is not None:
-            doc = lib.document(doc_id)
+            try:
+                doc = lib.document(doc_id)
+            except (DocumentError, OSError) as exc:  # our copy cannot be opened now: keep as orphan
+                msg = f"{doc_id} could not be opened ({exc}); its highlights are orphans"
+                if msg not in report.warnings:
+                    report.warnings.append(msg)
+        if doc is not None:
             fingerprint = doc.fingerprint
             probe = TextAnchor(exact=exact, prefix=prefix, suffix=suffix, start=a.start, end=a.end, page=a.page)
             res = resolve(probe, doc.text)
@@ -385,7 +396,7 @@ def plan(lib, incoming: Incoming, path_label: str, *, creator: str | None = None
                 pg = doc.page_at(res.start) if doc.paginated else None
                 anchor_dict = anchor_span(doc.text, res.start, res.end, pg.number if pg else None).to_dict()
                 moved = res.status != "exact"
-        else:
+        elif doc_id is None:
             doc_id = clean(a.doc.doc_id or f"missing:{a.doc.file or a.doc.title or a.doc.key}")[:300]
         status = "anchored"
         if anchor_dict is None:
