@@ -114,3 +114,20 @@ def test_lone_surrogate_in_a_note_is_replaced_not_a_crash(library):
     html = render(brief)
     assert "bad \ufffd note" in html and "th\ufffdeme" in html
     html.encode("utf-8")
+
+
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nkreader.core.exports._text import clean
+from nkreader.core.exports.htmlfile import _lines, e
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.characters(blacklist_categories=("Cs",)), max_size=80))
+def test_any_text_is_only_text(text):
+    c = parse(f"<div>{e(text)}</div><div>{_lines(text)}</div>")
+    assert set(c.tags) <= {"div", "p", "br"} and not c.attrs
+    if clean(text):
+        assert "".join(c.text).startswith(clean(text))

@@ -215,3 +215,51 @@ def test_other_layers_only_when_asked(library, tmp_path):
     assert len(brief.passages) == 2
     text = render(brief)
     assert r"*From:* Classmate \<Kim\>" in text
+
+
+# property: whatever a note says, it renders as exactly that text and nothing else ----------------
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+_ALPHABET = st.sampled_from(list("#-+*=_`~<>[]()!|\\&;:.)1 9aZ\t\n\"'/@%{}^$") + ["北", "😀", "e\u0301", "\u00a0"])
+
+
+def _expected_paragraphs(text: str) -> list[str]:
+    paras, cur = [], []
+    for line in text.split("\n"):
+        line = line.strip()
+        if line:
+            cur.append(line)
+        elif cur:
+            paras.append("\n".join(cur))
+            cur = []
+    if cur:
+        paras.append("\n".join(cur))
+    return paras
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_ALPHABET, max_size=60).map("".join))
+def test_any_note_is_literal_text(note):
+    tokens = _tokens("\n".join(md_paragraphs(note)) + "\n")
+    types = {t.type for t in tokens}
+    assert types <= {"paragraph_open", "paragraph_close", "inline"}, types
+    got = []
+    for t in tokens:
+        if t.type == "inline":
+            got.append("".join(c.content if c.type == "text" else "\n" for c in t.children
+                               if c.type in ("text", "hardbreak", "softbreak")))
+            assert {c.type for c in t.children} <= {"text", "hardbreak", "softbreak"}, t.children
+    assert got == _expected_paragraphs(note)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_ALPHABET, max_size=60).map("".join))
+def test_any_quote_is_one_blockquote(quote):
+    if not quote.strip(" \t\n"):
+        return
+    tokens = _tokens("\n".join(md_blockquote(quote, "Suh 2002, ¶4")) + "\n")
+    types = [t.type for t in tokens]
+    assert types.count("blockquote_open") == 1 and types[0] == "blockquote_open" and types[-1] == "blockquote_close"
+    assert set(types) <= {"blockquote_open", "blockquote_close", "paragraph_open", "paragraph_close", "inline"}

@@ -99,8 +99,9 @@ def md_inline(text: Any) -> str:
 
 
 def _md_escape_line(line: str) -> str:
-    # Leading whitespace would make indented code (or fold into list continuation): drop it.
-    line = line.strip(" \t")
+    # Leading whitespace would make indented code (or fold into list continuation): drop it,
+    # and Unicode spaces at either edge too (a Markdown renderer trims them anyway).
+    line = line.strip()
     line = _MD_INLINE.sub(r"\\\1", line)
     if not line:
         return line
