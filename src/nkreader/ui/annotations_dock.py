@@ -42,6 +42,7 @@ class AnnotationsDock(QWidget):
         self.filter.setPlaceholderText("Filter highlights and notes")
         self.filter.setClearButtonEnabled(True)
         self.list = QListWidget()
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setObjectName("annotationList")
         self.list.setWordWrap(True)
         self.list.setUniformItemSizes(False)

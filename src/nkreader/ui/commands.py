@@ -264,6 +264,23 @@ class AddLink(_Command):
         return self.record["id"] if self.record else None
 
 
+class RecordedLink(_Command):
+    """A link someone else made (the related dock): already in the store, undone by deleting it."""
+
+    kinds = ("links",)
+
+    def __init__(self, session, link: dict):
+        super().__init__(session, "Accept related passage as a link")
+        self.record = dict(link)
+
+    def _redo(self, first: bool) -> None:
+        if not first:
+            self.store.put("links", self.record)
+
+    def _undo(self) -> None:
+        self.lib.delete_link(self.record["id"])
+
+
 class UpdateLink(_Command):
     kinds = ("links",)
 

@@ -598,6 +598,16 @@ class DocumentPane(QFrame):
             cursor.setPosition(block.position())
             cursor.setBlockFormat(gap if not block.text().strip() else body)
             block = block.next()
+        # short paragraphs without closing punctuation read as headings: set them a little bolder
+        heading = QTextCharFormat()
+        heading.setFontWeight(QFont.Weight.DemiBold)
+        omap = self.omap
+        for para in self.doc.paragraphs:
+            t = self.doc.text[para.start:para.end].strip()
+            if 0 < len(t) <= 90 and t[-1] not in ".,;:!?)\"'”’" and "\n" not in t:
+                cursor.setPosition(omap.to_qt(para.start))
+                cursor.setPosition(omap.to_qt(para.end), QTextCursor.MoveMode.KeepAnchor)
+                cursor.mergeCharFormat(heading)
 
     # appearance ------------------------------------------------------------------------------------
     def apply_scheme(self, scheme: style.Scheme) -> None:
@@ -671,13 +681,13 @@ class DocumentPane(QFrame):
             color = session.color_of(ann)
             alpha = s.highlight_alpha
             if ann["id"] == current:
-                alpha = min(255, alpha + 80)
+                alpha = min(255, alpha + 55)
                 fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.SingleUnderline)
                 fmt.setUnderlineColor(color.darker(150))
             if theme and theme_id in ann.get("themes", []):
                 fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.SingleUnderline)
                 fmt.setUnderlineColor(QColor(theme["color"]))
-                alpha = min(255, alpha + 40)
+                alpha = min(255, alpha + 30)
             fmt.setBackground(style.translucent(color, alpha))
             sel.format = fmt
             sels.append(sel)

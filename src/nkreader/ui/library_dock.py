@@ -25,6 +25,7 @@ class LibraryDock(QWidget):
         self.filter.setPlaceholderText("Filter documents")
         self.filter.setClearButtonEnabled(True)
         self.list = QListWidget()
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setObjectName("documentList")
         self.list.setWordWrap(True)
         self.list.setAlternatingRowColors(False)

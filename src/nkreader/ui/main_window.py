@@ -217,14 +217,19 @@ class MainWindow(QMainWindow):
                                                 Qt.DockWidgetArea.RightDockWidgetArea)
         if self.related_dock is not None:
             self.tabifyDockWidget(self.docks["annotations"], self.docks["related"])
+            self._related_timer = QTimer(self)
+            self._related_timer.setSingleShot(True)
+            self._related_timer.setInterval(350)
+            self._related_timer.timeout.connect(self._feed_related)
+            self.session.currentChanged.connect(lambda _id: self._related_timer.start())
+            self.docks["related"].visibilityChanged.connect(lambda v: self._related_timer.start() if v else None)
         self.matrix_view = self._optional_dock("matrix", "Theme × author matrix", "nkreader.ui.matrix_view",
                                                ("MatrixView", "ThemeMatrixView", "MatrixWidget"),
                                                Qt.DockWidgetArea.BottomDockWidgetArea)
         if self.matrix_view is not None:
             self.docks["matrix"].hide()
+            self.docks["matrix"].visibilityChanged.connect(lambda v: self.matrix_view.refresh() if v else None)
         self.docks["annotations"].raise_()
-        self.resizeDocks([self.docks["library"], self.docks["passage"]], [270, 330], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["library"], self.docks["themes"]], [300, 360], Qt.Orientation.Vertical)
 
         # wiring
         self.library_dock.openRequested.connect(self.open_in)
@@ -254,9 +259,21 @@ class MainWindow(QMainWindow):
         status.addPermanentWidget(self.link_state)
         status.addPermanentWidget(self.task_bar)
         status.addPermanentWidget(self.save_state)
-        self._legend = QLabel()
-        self._legend.setTextFormat(Qt.TextFormat.PlainText)
+        self._legend = QWidget()
+        ll = QHBoxLayout(self._legend)
+        ll.setContentsMargins(0, 0, 6, 0)
+        ll.setSpacing(4)
+        for t, color in style.LINK_COLORS.items():
+            sw = QLabel()
+            sw.setPixmap(swatch(color, 10).pixmap(10, 10))
+            ll.addWidget(sw)
+            tl = QLabel(style.LINK_LABELS[t])
+            tl.setTextFormat(Qt.TextFormat.PlainText)
+            ll.addWidget(tl)
+            ll.addSpacing(6)
+        self._legend.setToolTip("Link ribbons between panes, by type")
         self.statusBar().addPermanentWidget(self._legend)
+        self._sized_docks = bool(state.get("dock_state"))
         self._update_save_label()
 
         self._state_timer = QTimer(self)
@@ -309,7 +326,17 @@ class MainWindow(QMainWindow):
         return widget
 
     def _connect_optional(self, widget) -> None:
-        """Hook a colleague's widget into the window by the signals it happens to have."""
+        """Hook the related dock / matrix view into the window by the signals they have."""
+        if hasattr(widget, "openRequested"):  # related dock: open a suggestion beside the source
+            widget.openRequested.connect(self.show_beside)
+        if hasattr(widget, "linkAccepted"):
+            widget.linkAccepted.connect(self._external_link)
+        if hasattr(widget, "dismissed"):
+            widget.dismissed.connect(lambda *_: None)
+        if hasattr(widget, "passageRequested"):  # matrix view
+            widget.passageRequested.connect(self.show_hit)
+        if hasattr(widget, "cellOpened"):
+            widget.cellOpened.connect(self._matrix_cell)
         for sig in ("changed", "linksChanged", "libraryChanged", "edited", "linked"):
             signal = getattr(widget, sig, None)
             if signal is not None and hasattr(signal, "connect"):
@@ -318,23 +345,64 @@ class MainWindow(QMainWindow):
             signal = getattr(widget, sig, None)
             if signal is not None and hasattr(signal, "connect"):
                 signal.connect(self._optional_passage)
-        if hasattr(widget, "set_source"):
-            self.session.currentChanged.connect(lambda ann_id: self._feed_related(widget, ann_id))
+    def _feed_related(self, *_args) -> None:
+        """Give the related dock the passage in question (only while it is visible: it ranks in the
+        background, but there is no point in ranking what nobody looks at)."""
+        widget = self.related_dock
+        dock = self.docks.get("related")
+        if widget is None or dock is None or not dock.isVisible() or not hasattr(widget, "set_selection"):
+            return
+        source = None
+        pane = self.active_pane
+        if pane is not None and pane.selection_span() is not None:
+            a, b = pane.selection_span()
+            source = (pane.doc_id, a, b)
+        else:
+            ann = self.session.annotation(self.session.current_id) if self.session.current_id else None
+            if ann is not None:
+                source = (ann["doc_id"], ann["target"]["start"], ann["target"]["end"])
+        if source is None or source == getattr(self, "_related_source", None):
+            return
+        self._related_source = source
+        try:
+            widget.set_selection(*source)
+        except Exception as exc:  # a colleague's widget must not break the window
+            self.statusBar().showMessage(f"Related passages: {exc}", 5000)
+
+    def show_beside(self, doc_id: str, start: int, end: int) -> None:
+        """Show a passage in a pane next to the active one (for a related passage)."""
+        def go(p):
+            p.scroll_to_span(start, end)
+            p.select_span(start, end)
+
+        pane = next((p for p in self.panes if p.doc_id == doc_id), None)
+        if pane is None:
+            pane = self._pane_for(doc_id, avoid=self.active_pane)
+        if pane.doc_id == doc_id:
+            go(pane)
+        else:
+            pane.open_document(doc_id, on_ready=go)
+
+    def _external_link(self, link) -> None:
+        """A link made by the related dock: refresh, and make it undoable from here on."""
+        self.session.notify("annotations", "links")
+        if isinstance(link, dict) and link.get("id"):
+            self.session.undo_stack.push(commands.RecordedLink(self.session, link))
+
+    def _matrix_cell(self, theme_id: str, doc_ids: list, anns: list) -> None:
+        if theme_id and self.session.theme(theme_id):
+            self.session.set_active_theme(theme_id)
+        shown = {p.doc_id for p in self.panes}
+        for doc_id in doc_ids:
+            if doc_id not in shown:
+                self.open_in(doc_id, "active")
+                break
 
     def _optional_passage(self, *args) -> None:
         if len(args) >= 3 and isinstance(args[0], str):
             self.show_hit(args[0], int(args[1]), int(args[2]))
         elif len(args) == 1 and isinstance(args[0], str):
             self.show_annotation(args[0])
-
-    def _feed_related(self, widget, ann_id: str) -> None:
-        ann = self.session.annotation(ann_id) if ann_id else None
-        if ann is None:
-            return
-        try:
-            widget.set_source(ann["doc_id"], ann["target"]["start"], ann["target"]["end"])
-        except Exception as exc:  # pragma: no cover - depends on a colleague's widget
-            self.statusBar().showMessage(f"Related passages: {exc}", 5000)
 
     def _build_actions(self) -> None:
         menus = {name: self.menuBar().addMenu(f"&{name}") for name in MENUS}
@@ -397,8 +465,18 @@ class MainWindow(QMainWindow):
             btn_action.triggered.connect(act.trigger)
             tb.addAction(btn_action)
         tb.addSeparator()
-        tb.addAction(a["undo"])
-        tb.addAction(a["redo"])
+        stack = self.session.undo_stack
+        for name, label, can, text_changed in (("undo", "Undo", stack.canUndoChanged, stack.undoTextChanged),
+                                               ("redo", "Redo", stack.canRedoChanged, stack.redoTextChanged)):
+            act = QAction(label, self)
+            act.setEnabled(False)
+            act.triggered.connect(a[name].trigger)
+            can.connect(act.setEnabled)
+            keys = a[name].shortcut().toString()
+            text_changed.connect(lambda t, act=act, label=label, keys=keys:
+                                 act.setToolTip(f"{label} {t} ({keys})" if t else f"{label} ({keys})"))
+            act.setToolTip(f"{label} ({keys})")
+            tb.addAction(act)
         tb.addSeparator()
         for name, label in (("add_pane", "+ Pane"), ("zoom_out", "A−"), ("zoom_in", "A+")):
             act = QAction(label, self)
@@ -421,10 +499,19 @@ class MainWindow(QMainWindow):
         for pane in self.panes:
             pane.apply_scheme(self.scheme)
         self.splitter.update_gutters()
-        legend = "   ".join(f"■ {style.LINK_LABELS[t]}" for t in style.LINK_COLORS)
-        self._legend.setText("")
-        self._legend.setToolTip("")
-        self._legend.setText(legend)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not getattr(self, "_sized_docks", True):
+            self._sized_docks = True
+            QTimer.singleShot(0, self._size_docks)
+
+    def _size_docks(self) -> None:
+        w = self.width()
+        self.resizeDocks([self.docks["library"], self.docks["passage"]],
+                         [max(240, int(w * 0.17)), max(300, int(w * 0.21))], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["library"], self.docks["themes"]], [42, 58], Qt.Orientation.Vertical)
+        self._equalize()
 
     def refresh_fonts(self) -> None:
         """A font was added (CJK fallback): lay the panes out again so it is used."""
@@ -452,6 +539,8 @@ class MainWindow(QMainWindow):
         pane.documentChanged.connect(self._pane_document_changed)
         pane.closeRequested.connect(self.close_pane)
         pane.annotationActivated.connect(lambda _id: self._show_passage_dock())
+        if getattr(self, "_related_timer", None) is not None:
+            pane.selectionChanged.connect(lambda _p: self._related_timer.start())
         if index is None:
             self.splitter.addWidget(pane)
         else:
@@ -1006,6 +1095,8 @@ class MainWindow(QMainWindow):
     def _session_changed(self, kinds) -> None:
         self.splitter.update_gutters()
         self._update_save_label()
+        if self.matrix_view is not None and self.docks["matrix"].isVisible() and kinds & {"themes", "annotations"}:
+            self.matrix_view.refresh()
 
     def _save_state_changed(self, text: str) -> None:
         if text:

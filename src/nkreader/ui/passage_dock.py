@@ -94,6 +94,7 @@ class PassageDock(QWidget):
 
         body.addWidget(self._section("Themes"))
         self.themes = QListWidget()
+        self.themes.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.themes.setObjectName("passageThemes")
         self.themes.setMaximumHeight(110)
         self.themes.itemChanged.connect(self._theme_toggled)
@@ -124,6 +125,7 @@ class PassageDock(QWidget):
 
         body.addWidget(self._section("Links"))
         self.links = QListWidget()
+        self.links.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.links.setObjectName("passageLinks")
         self.links.setWordWrap(True)
         self.links.setMaximumHeight(170)
@@ -168,7 +170,8 @@ class PassageDock(QWidget):
             self.ann_id = ""
             return
         s = self.session
-        self.citation.setText(s.citation(ann) + (f" · {ann.get('creator')}" if ann.get("creator") else ""))
+        layer = ann.get("layer", "")
+        self.citation.setText(s.citation(ann) + (f" · {ann.get('creator') or layer} (imported)" if layer else ""))
         quote = ann["target"]["exact"]
         self.quote.setText(qt_safe("“" + (quote if len(quote) < 900 else quote[:899] + "…") + "”"))
         # themes

@@ -60,12 +60,12 @@ class Scheme:
 
 LIGHT = Scheme(
     name="light", window="#eeebe4", base="#fffdf8", text="#24272c", muted="#7a7f87", accent="#2f6db5",
-    margin="#f6f3ec", border="#d8d3c8", selection="#b9d3f5", highlight_alpha=110, search="#ff9f1c",
+    margin="#f6f3ec", border="#d8d3c8", selection="#b9d3f5", highlight_alpha=78, search="#ff9f1c",
     gutter="#ebe7de", header="#f8f5ee", banner="#fff1c2", banner_text="#5c4400",
 )
 DARK = Scheme(
     name="dark", window="#1b1e23", base="#22262c", text="#dde1e6", muted="#8a919b", accent="#6ea8fe",
-    margin="#1f2328", border="#353a42", selection="#2f4d74", highlight_alpha=120, search="#ff9f1c",
+    margin="#1f2328", border="#353a42", selection="#2f4d74", highlight_alpha=105, search="#ff9f1c",
     gutter="#1d2025", header="#262a31", banner="#4a3b10", banner_text="#ffe9a8",
 )
 
