@@ -289,3 +289,30 @@ def test_a_failed_write_is_undone(library, corpus_dir, tmp_path, monkeypatch):
             import_file(other, tmp_path / "mine.jsonld")
         monkeypatch.setattr(other.store, "put_many", real)
         assert snapshot(other) == before
+
+
+def test_pdf_pages_travel_and_come_back(tmp_path):
+    import pymupdf
+
+    corpus = tmp_path / "pdfs"
+    corpus.mkdir()
+    pdf = pymupdf.open()
+    for line in ("First page paragraph about brokers and the border crossing at night.",
+                 "Second page paragraph about China and forced repatriation of refugees."):
+        pdf.new_page().insert_text((72, 72), line, fontsize=11)
+    pdf.save(corpus / "two.pdf")
+    pdf.close()
+    with Library.open(corpus, tmp_path / "d1") as lib:
+        ann = lib.highlight_quote("two", "forced repatriation", note="p2")
+        assert ann["target"]["page"] == 2
+        export(lib, "w3c", tmp_path / "p.jsonld")
+        export(lib, "md", tmp_path / "p.md")
+        data = json.loads((tmp_path / "p.jsonld").read_text(encoding="utf-8"))
+        sel = data["first"]["items"][0]["target"]["selector"]
+        assert {"type": "FragmentSelector", "conformsTo": "http://tools.ietf.org/rfc/rfc3778", "value": "page=2"} in sel
+        assert data["first"]["items"][0]["target"]["source"]["format"] == "application/pdf"
+        assert "two, ¶2, p. 2" in (tmp_path / "p.md").read_text(encoding="utf-8")
+    with Library.open(corpus, tmp_path / "d2") as lib:
+        import_file(lib, tmp_path / "p.jsonld")
+        back = lib.annotations(layer=None)[0]
+        assert back["target"] == ann["target"] and back["status"] == "anchored"

@@ -7,6 +7,8 @@ same thing wherever it is made. Records are plain dicts as the store keeps them:
   color, created, modified, creator, layer ("" for the reader's own), status (anchored | orphan)
 - theme: id, name, color, description, memo, parent
 - link: id, source, target (annotation ids), type (LINK_TYPES), note, created, layer
+- layer: id, name (the classmate's name), visible, format, sources [file names], created; made by
+  ``core.imports`` (imported records also carry ``origin``: format, id in the file, hash)
 """
 
 from __future__ import annotations
