@@ -221,9 +221,15 @@ def test_is_page_marker_strong(line):
     assert is_page_marker(line)
 
 
-@pytest.mark.parametrize("line", ["45", "2012", "FMR 45 is a journal", "The 45th page", "Article 8"])
+@pytest.mark.parametrize("line", ["45", "2012", "FMR 45 is a journal", "The 45th page", "Article 8", "9/11", "xiv"])
 def test_is_page_marker_not_without_context(line):
     assert not is_page_marker(line)
+
+
+@pytest.mark.parametrize("line", ["civil", "did", "mix", "• Step 3", "* Top 10", "2012", "X", "Comments"])
+def test_words_that_look_like_markers_are_kept_even_alone(line):
+    doc = document_from_text(f"Some text before it.\n\n{line}\n\nSome text after it.")
+    assert len(doc.paragraphs) == 3 and doc.removed == []
 
 
 # --- web furniture ----------------------------------------------------------------------------------------

@@ -271,8 +271,8 @@ def _front_matter(text: str) -> tuple[str, dict[str, str]]:
 # =============================================================================================
 
 _SOCIAL = (
-    r"facebook|twitter|x|instagram|youtube|linkedin|pinterest|tumblr|reddit|whatsapp|telegram|"
-    r"weibo|wechat|line|kakaotalk|kakao|naver|flickr|vimeo|tiktok|mastodon|bluesky|threads|rss|"
+    r"facebook|twitter|instagram|youtube|linkedin|pinterest|tumblr|reddit|whatsapp|telegram|"
+    r"weibo|wechat|kakaotalk|kakao ?story|flickr|vimeo|tiktok|mastodon|bluesky|rss|"
     r"google\+?|email|e-mail|mail|print|copy link"
 )
 
@@ -295,7 +295,7 @@ _FURNITURE_PATTERNS = [
     r"share( this( article| post| page| story)?)?( on .{1,30})?( via .{1,30})?",
     r"(print|email|e-mail)( this)?( article| page| story)?",
     r"subscribe( now| to (our|the) .{1,40})?|sign (in|up)|log ?(in|out)|register|my account",
-    r"(\d+ )?comments?( \(\d+\))?|leave a (comment|reply)|no comments( yet)?",
+    r"\d+ comments?|comments? \(\d+\)|leave a (comment|reply)|no comments( yet)?",
     r"(read|view|see) (more|all|full article)( .{1,30})?|continue reading.{0,40}",
     r"loading\W*|advertisement|sponsored( content)?|scroll (down|up)",
     r"(accept|reject)( all)?( cookies)?|cookie (settings|policy|preferences)|privacy policy|"
@@ -314,18 +314,18 @@ _DECORATION = " \t\u00a0|·•>»«‹›↑↓←→▲▼^*-–—:"
 
 # Page markers: strong ones are removed wherever they stand alone on a line; weak ones (a bare
 # number, "FMR 45") only when they are a block of their own or touch a page break.
+_ROMAN = r"(?=[ivxlc])c{0,3}(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0,3})"  # front matter: i … cccxcix
 _MARKERS_STRONG = re.compile(
     r"(?:"
-    r"(?:page|p\.|pg\.?|seite|s\.)\s*\d{1,4}(?:\s*(?:of|/|von)\s*\d{1,4})?"  # Page 3 of 10
+    r"(?i:page|p\.|pg\.?|seite|s\.)\s*\d{1,4}(?:\s*(?i:of|/|von)\s*\d{1,4})?"  # Page 3 of 10
     r"|[-–—]\s*\d{1,4}\s*[-–—]"  # - 12 -
     r"|[=|~#*•·]+\s*[A-Z]{1,6}\.?\s+\d{1,4}(?:\s*[=|~#*•·]+)?"  # = MR 45 (running journal footer)
     r"|[A-Z]{1,6}\.?\s+\d{1,4}\s*[=|~#*•·]+"  # FMR 45 =
     r"|\d{1,4}\s*[|]\s*[A-Z][\w .&-]{1,40}|[A-Z][\w .&-]{1,40}[|]\s*\d{1,4}"  # 45 | Journal name
-    r"|\d{1,4}\s*/\s*\d{1,4}"  # 3 / 10
-    r")",
-    re.IGNORECASE,
+    r")"
 )
-_MARKERS_WEAK = re.compile(r"(?:\d{1,3}|[ivxlcdm]{1,7}|[A-Z]{2,6}\s+\d{1,4})")
+# bare page number, roman page number, "FMR 45", "3 / 10"
+_MARKERS_WEAK = re.compile(rf"(?:\d{{1,3}}|{_ROMAN}|[A-Z]{{2,6}}\s+\d{{1,4}}|\d{{1,4}}\s*/\s*\d{{1,4}})")
 _CJK = re.compile(r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7a3\uf900-\ufaff\uff66-\uff9f]")
 
 

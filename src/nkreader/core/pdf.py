@@ -312,8 +312,9 @@ def _same_row(prev: _Line, y0: float, y1: float) -> bool:
 
 # --- running headers and footers -------------------------------------------------------------
 
+_ROMAN = r"(?=[ivxlc])c{0,3}(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0,3})"  # front matter: i … cccxcix
 _PAGE_NUMBER = re.compile(
-    r"(?:page|p\.|pg\.?)?\s*[-–—(\[]?\s*(?:\d{1,4}|[ivxlcdm]{1,7})\s*[-–—)\]]?(?:\s*(?:of|/)\s*\d{1,4})?",
+    rf"(?:page|p\.|pg\.?)?\s*[-–—(\[]?\s*(?:\d{{1,4}}|{_ROMAN})\s*[-–—)\]]?(?:\s*(?:of|/)\s*\d{{1,4}})?",
     re.IGNORECASE,
 )
 
