@@ -1,6 +1,5 @@
 """Markdown export, checked by parsing it with markdown-it-py (CommonMark + GFM tables/strikethrough)."""
 
-from pathlib import Path
 
 import pytest
 from markdown_it import MarkdownIt
