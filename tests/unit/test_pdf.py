@@ -533,3 +533,24 @@ def test_a_page_mupdf_cannot_read_is_a_warning_not_a_crash(tmp_path, monkeypatch
     assert texts(opened) == ["First page.", "Third page."]
     assert opened.warnings == ["damaged.pdf has a page that could not be read: 2"]
     assert len(opened.pages) == 3
+
+
+def test_footnote_between_a_paragraph_and_its_continuation(tmp_path):
+    font = pymupdf.Font("cjk")
+    doc = pymupdf.open()
+    p1 = _page(doc, font)
+    _box(p1, (72, 80, 523, 400), "Body text that is set in the normal size of the article, as most of it is. " * 4)
+    _box(p1, (72, 640, 523, 720), "The informal networks that move people south are run by brokers1 and the exchange")
+    _box(p1, (72, 740, 523, 770), "1 On brokers see the UNHCR report of 2012.", 8)
+    p2 = _page(doc, font)
+    _box(p2, (72, 80, 523, 200), "between them is paid in cash. Body text again in the normal size of the article.")
+    path = tmp_path / "notes.pdf"
+    doc.save(path)
+    opened = open_document(path)
+    well_formed(opened)
+    result = texts(opened)
+    assert result[-2] == (
+        "The informal networks that move people south are run by brokers1 and the exchange "
+        "between them is paid in cash. Body text again in the normal size of the article."
+    )
+    assert result[-1] == "1 On brokers see the UNHCR report of 2012."

@@ -381,7 +381,7 @@ class _Piece:
 
     text: str
     page: int | None = None  # 1-based page of a paginated source
-    kind: str = "para"  # para | heading | item | code | row
+    kind: str = "para"  # para | heading | item | code | row | note (a PDF footnote)
     break_before: bool = False  # a page break, column break or removed page marker precedes it
     hard: bool = False  # an explicit break (<br>) precedes it: never merged with the one before
 
@@ -712,10 +712,23 @@ def _mergeable(prev: _Para, nxt: _Piece) -> bool:
 
 
 def _merge(pieces: list[_Piece]) -> list[_Para]:
+    """Join the pieces of paragraphs cut by wraps, page breaks and markers.
+
+    Footnotes (``note`` pieces) that stand between a paragraph and its continuation on the next
+    page are put after the rejoined paragraph, where a reader looks for them.
+    """
     paras: list[_Para] = []
+    deferred: list[_Piece] = []
+
+    def add(piece: _Piece, text: str) -> None:
+        paras.append(_Para(text, piece.kind, [(0, len(text), piece.page)]))
+
     for piece in pieces:
         text = _clean(piece.text.replace(_HARD, ""))
         if not text:
+            continue
+        if piece.kind == "note" and paras and paras[-1].kind == "para" and not _ends_sentence(paras[-1].text):
+            deferred.append(_Piece(text, piece.page, "note"))
             continue
         if paras and _mergeable(paras[-1], _Piece(text, piece.page, piece.kind, piece.break_before, piece.hard)):
             last = paras[-1]
@@ -726,8 +739,17 @@ def _merge(pieces: list[_Piece]) -> list[_Para]:
             start = len(head) + len(sep)
             last.text = head + sep + text
             last.fragments.append((start, start + len(text), piece.page))
-        else:
-            paras.append(_Para(text, piece.kind, [(0, len(text), piece.page)]))
+            if deferred and piece.page != deferred[-1].page:
+                for note in deferred:
+                    add(note, note.text)
+                deferred.clear()
+            continue
+        for note in deferred:
+            add(note, note.text)
+        deferred.clear()
+        add(piece, text)
+    for note in deferred:
+        add(note, note.text)
     return paras
 
 

@@ -145,15 +145,39 @@ def _extract_open(doc: Any, pymupdf: Any, *, name: str, kind: str, password: str
     body = _body_size(pages)
     for page in pages:
         ordered = _reading_order(page) if kind == "pdf" else [(b, i == 0) for i, b in enumerate(page.blocks)]
+        notes = _footnote_blocks(ordered, page, body) if kind == "pdf" else set()
         first_on_page = True
         for block, column_start in ordered:
             for k, (text, size, mono) in enumerate(_block_paragraphs(block)):
-                role = "code" if mono else "heading" if body and size > 1.15 * body and len(text) < 200 else "para"
+                if id(block) in notes:
+                    role = "note"
+                elif mono:
+                    role = "code"
+                elif body and size > 1.15 * body and len(text) < 200:
+                    role = "heading"
+                else:
+                    role = "para"
                 content.paragraphs.append(
                     PdfParagraph(text, page.number, break_before=(k == 0 and (first_on_page or column_start)), kind=role)
                 )
                 first_on_page = False
     return content
+
+
+def _footnote_blocks(ordered: list[tuple[_Block, bool]], page: _PageText, body: float) -> set[int]:
+    """Blocks closing a page in smaller type, in its lower part: footnotes (by ``id``)."""
+    notes: set[int] = set()
+    if not body or page.height <= 0:
+        return notes
+    for block, _ in reversed(ordered):
+        size = max(line.size for line in block.lines)
+        if size < 0.88 * body and block.y0 > 0.55 * page.height:
+            notes.add(id(block))
+        else:
+            break
+    if len(notes) == len(ordered):  # a page all in small type has no footnotes, only text
+        return set()
+    return notes
 
 
 def _body_size(pages: list[_PageText]) -> float:
