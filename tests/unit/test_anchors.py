@@ -98,3 +98,13 @@ def test_any_span_resolves_to_itself(text, data):
     end = data.draw(st.integers(start + 1, len(text)))
     r = resolve(anchor_span(text, start, end), text)
     assert (r.status, r.start, r.end) == ("exact", start, end)
+
+
+def test_fuzzy_match_never_cuts_a_word():
+    text = "Brokers and human trafficking shape every crossing of the border into China today."
+    a = anchor_span(text, text.index("Brokers"), text.index(" into"))
+    edited = "Intro. " + text.replace("trafficking", "traffiking").replace("crossing", "crosing")
+    r = resolve(a, edited)
+    assert r.status == "fuzzy"
+    got = edited[r.start : r.end]
+    assert got.startswith("Brokers") and got.split()[-1] in {"border", "the", "of"}

@@ -60,3 +60,17 @@ def test_duplicate_theme_names_are_refused(library):
     library.add_theme("China")
     with pytest.raises(ValueError):
         library.add_theme("china")
+
+
+def test_citation_spans_paragraphs(library):
+    doc = library.document("suh-2002")
+    p3, p4 = doc.paragraphs[2], doc.paragraphs[3]
+    ann = library.highlight("suh-2002", p3.end - 10, p4.start + 10)
+    assert library.citation(ann) == f"Suh 2002, ¶{p3.number}\u2013{p4.number}"
+
+
+def test_notes_with_lone_surrogates_are_stored_safely(library, corpus_dir, data_dir):
+    ann = library.highlight_quote("suh", "refugee status", note="bad \udcff byte\r\nnext")
+    assert library.annotation(ann["id"])["note"] == "bad \ufffd byte\nnext"
+    library.update_annotation(ann["id"], note="again \ud800")
+    assert library.annotation(ann["id"])["note"] == "again \ufffd"

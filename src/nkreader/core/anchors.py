@@ -182,6 +182,21 @@ def find_quote(text: str, quote: str, *, hint: int | None = None, prefix: str = 
     return index[s], index[e - 1] + 1
 
 
+def _snap_to_words(text: str, start: int, end: int, quote: str) -> tuple[int, int]:
+    """Widen a fuzzy match that cut a word in two; drop edge spaces and punctuation the quote lacks."""
+    while 0 < start < len(text) and text[start - 1].isalnum() and text[start].isalnum():
+        start -= 1
+    while 0 < end < len(text) and text[end - 1].isalnum() and text[end].isalnum():
+        end += 1
+    lead_ok = quote[:1].isalnum()
+    trail_ok = quote[-1:].isalnum()
+    while start < end and (text[start].isspace() or (lead_ok and not text[start].isalnum())):
+        start += 1
+    while end > start and (text[end - 1].isspace() or (trail_ok and not text[end - 1].isalnum())):
+        end -= 1
+    return start, end
+
+
 def _fuzzy(text: str, anchor: TextAnchor) -> Resolution | None:
     exact = anchor.exact
     if len(exact) < 8:
@@ -196,11 +211,7 @@ def _fuzzy(text: str, anchor: TextAnchor) -> Resolution | None:
         hit = fuzz.partial_ratio_alignment(exact, window, score_cutoff=FUZZY_CUTOFF)
         if hit is not None and hit.score >= FUZZY_CUTOFF:
             start, end = offset + hit.dest_start, offset + hit.dest_end
-            # trim whitespace the alignment may have taken in
-            while start < end and text[start].isspace():
-                start += 1
-            while end > start and text[end - 1].isspace():
-                end -= 1
+            start, end = _snap_to_words(text, start, end, exact)
             if end > start:
                 return Resolution("fuzzy", start, end, float(hit.score))
     return None

@@ -22,6 +22,9 @@ from nkreader.core.anchors import TextAnchor, anchor_span, find_quote, resolve
 from nkreader.core.corpus import Corpus, default_corpus_dir
 from nkreader.core.model import Document, DocumentError
 from nkreader.core.store import Store
+from nkreader.core.text import clean
+
+USER_TEXT_FIELDS = ("note", "name", "description", "memo")
 
 LINK_TYPES = ("agrees", "disputes", "extends", "same-issue")
 HIGHLIGHT_COLORS = ("#f6d365", "#a8e6a1", "#9ad0f5", "#f5a3b5", "#c9b6f2")
@@ -33,6 +36,11 @@ THEME_PALETTE = (
 
 class QuoteNotFound(DocumentError):
     """The quote given does not occur in the document."""
+
+
+def _cleaned(fields: dict) -> dict:
+    """Typed text fields made safe to store (see ``core.text.clean``)."""
+    return {k: clean(v) if k in USER_TEXT_FIELDS and isinstance(v, str) else v for k, v in fields.items()}
 
 
 def now_iso() -> str:
@@ -99,7 +107,7 @@ class Library:
 
     def add_theme(self, name: str, *, color: str | None = None, description: str = "",
                   memo: str = "", parent: str | None = None, theme_id: str | None = None) -> dict:
-        name = name.strip()
+        name, description, memo = clean(name).strip(), clean(description), clean(memo)
         if not name:
             raise ValueError("a theme needs a name")
         if self.theme_by_name(name):
@@ -118,6 +126,7 @@ class Library:
         theme = self.store.get("themes", theme_id)
         if theme is None:
             raise KeyError(theme_id)
+        fields = _cleaned(fields)
         if "name" in fields:
             other = self.theme_by_name(fields["name"])
             if other and other["id"] != theme_id:
@@ -174,7 +183,7 @@ class Library:
             "doc_id": doc.id,
             "fingerprint": doc.fingerprint,
             "target": anchor.to_dict(),
-            "note": note,
+            "note": clean(note),
             "themes": theme_ids,
             "color": color or HIGHLIGHT_COLORS[0],
             "created": now_iso(),
@@ -215,7 +224,7 @@ class Library:
         ann = self.store.get("annotations", ann_id)
         if ann is None:
             raise KeyError(ann_id)
-        ann.update(fields)
+        ann.update(_cleaned(fields))
         ann["modified"] = now_iso()
         return self.store.put("annotations", ann)
 
@@ -239,7 +248,7 @@ class Library:
         if source_id == target_id:
             raise ValueError("a passage cannot be linked to itself")
         return self.store.put("links", {"source": source_id, "target": target_id, "type": link_type,
-                                        "note": note, "created": now_iso(), "layer": ""})
+                                        "note": clean(note), "created": now_iso(), "layer": ""})
 
     def links(self, *, layer: str | None = "") -> list[dict]:
         return self.store.all("links") if layer is None else self.store.all("links", layer=layer)
@@ -248,7 +257,7 @@ class Library:
         link = self.store.get("links", link_id)
         if link is None:
             raise KeyError(link_id)
-        link.update(fields)
+        link.update(_cleaned(fields))
         return self.store.put("links", link)
 
     def delete_link(self, link_id: str) -> None:
@@ -292,11 +301,16 @@ class Library:
     def citation(self, ann: dict) -> str:
         """"Suh 2002, ¶4" or "Bell and Fattig 2014, ¶3, p. 45": leads a reader back to the passage."""
         doc = self.document(ann["doc_id"])
-        para = doc.paragraph_at(ann["target"]["start"])
+        start, end = ann["target"]["start"], max(ann["target"]["start"], ann["target"]["end"] - 1)
         parts = [doc.metadata.citation or doc.metadata.author_label]
-        if para:
-            parts.append(f"¶{para.number}")
-        page = doc.page_at(ann["target"]["start"])
-        if page is not None:
-            parts.append(f"p. {page.label or page.number}")
+        first, last = doc.paragraph_at(start), doc.paragraph_at(end)
+        if first:
+            span = f"¶{first.number}"
+            if last and last.number != first.number:
+                span += f"\u2013{last.number}"
+            parts.append(span)
+        p0, p1 = doc.page_at(start), doc.page_at(end)
+        if p0 is not None:
+            label0, label1 = p0.label or str(p0.number), p1.label or str(p1.number)
+            parts.append(f"p. {label0}" if label0 == label1 else f"pp. {label0}\u2013{label1}")
         return ", ".join(parts)

@@ -15,21 +15,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-_SURROGATE = re.compile(r"[\ud800-\udfff]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+from nkreader.core.text import _SURROGATE, clean  # noqa: F401  (re-exported for the exporters)
+
 _XML_BAD = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
-
-
-def clean(text: Any) -> str:
-    """A safe single string: surrogates → U+FFFD, controls dropped, newlines normalised to LF."""
-    if text is None:
-        return ""
-    s = text if isinstance(text, str) else str(text)
-    if "\r" in s:
-        s = s.replace("\r\n", "\n").replace("\r", "\n")
-    s = _SURROGATE.sub("\ufffd", s)
-    return _CONTROL.sub("", s)
 
 
 def clean_same_length(text: str) -> str:
