@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -83,7 +84,35 @@ def run_app(corpus_dir=None, data=None) -> int:
             window.refresh_fonts()
 
     QTimer.singleShot(0, fonts)  # after the window is on screen
+    if os.environ.get("NKREADER_EXIT_WHEN_SHOWN"):
+        _exit_when_shown(app, window)  # for bench/bench_window.py: time to the corpus on screen
     try:
         return app.exec()
     finally:
         library.close()
+
+
+def _exit_when_shown(app, window) -> None:
+    """Print a line and quit once every pane showing a document has painted its text."""
+    from PySide6.QtCore import QEvent, QObject
+
+    pending = {id(p.view.viewport()) for p in window.panes if p.doc is not None}
+
+    class Watch(QObject):
+        def eventFilter(self, obj, event):
+            if event.type() == QEvent.Type.Paint:
+                pending.discard(id(obj))
+                if not pending:
+                    QTimer.singleShot(0, finish)
+            return False
+
+    def finish():
+        sys.stdout.write("nkreader: corpus on screen\n")
+        sys.stdout.flush()
+        window._closing_ok = True
+        app.quit()
+
+    watch = Watch(window)
+    window._exit_watch = watch
+    for p in window.panes:
+        p.view.viewport().installEventFilter(watch)

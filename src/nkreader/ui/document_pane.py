@@ -435,6 +435,7 @@ class DocumentPane(QFrame):
         self.theme_bar = ThemeBar(self)
         lay.addWidget(self.theme_bar)
         self.loading = LoadingBar(self)
+        self.loading.cancel.clicked.connect(self.cancel_loading)
         lay.addWidget(self.loading)
         self.view = ReaderView(self)
         self.view.setPlaceholderText("Choose a document above, or double-click one in the library.")
@@ -517,20 +518,16 @@ class DocumentPane(QFrame):
             self.fill_chooser()
 
         task = start_task(lambda t: session.document(entry.id), title=f"Opening {entry.path.name}",
-                          on_result=done, on_error=failed)
+                          on_result=lambda doc: done(doc) if self._loading is task else None,
+                          on_error=lambda text: failed(text) if self._loading is task else None)
         self._loading = task
 
-        def cancel():
-            task.cancel()
+    def cancel_loading(self) -> None:
+        if self._loading is not None:
+            self._loading.cancel()
             self._loading = None
-            self.loading.hide()
-            self.fill_chooser()
-
-        try:
-            self.loading.cancel.clicked.disconnect()
-        except (RuntimeError, TypeError):
-            pass
-        self.loading.cancel.clicked.connect(cancel)
+        self.loading.hide()
+        self.fill_chooser()
 
     def set_document(self, doc: Document | None, *, top_offset: int | None = None) -> None:
         self.doc = doc

@@ -47,11 +47,15 @@ def _install(data: bytes, families_to_cover: list[str]) -> str | None:
     if not fams:
         return None
     family = fams[0]
-    for f in families_to_cover:
-        if family not in QFont.substitutes(f):
-            QFont.insertSubstitution(f, family)
+    _substitute(families_to_cover, family)
     _loaded_family = family
     return family
+
+
+def _substitute(families: list[str], fallback: str) -> None:
+    for f in families:
+        if fallback.casefold() not in (x.casefold() for x in QFont.substitutes(f)):
+            QFont.insertSubstitution(f, fallback)
 
 
 def load_cached(families_to_cover: list[str], directory: Path | None = None) -> str | None:
@@ -87,9 +91,7 @@ class CjkFontLoader(QObject):
         family = _loaded_family or system_cjk_family() or load_cached(self.families, self.directory)
         if family:
             if family != system_cjk_family():
-                for f in self.families:
-                    if family not in QFont.substitutes(f):
-                        QFont.insertSubstitution(f, family)
+                _substitute(self.families, family)
             return family
         from nkreader.ui.workers import start_task
 

@@ -1,0 +1,144 @@
+"""Window benchmarks (prints figures; no assertions).
+
+1. Start-up: from launching ``python -m nkreader`` (the real entry point, a fresh process each
+   run) to the corpus on screen — both panes have painted their text. Median of repeated runs,
+   with a new library store and with a store that already holds a saved window state.
+2. Scrolling with ribbons: a two-pane window with 200 links whose ends are on screen; each frame
+   scrolls the left pane and repaints both reading views, their margins and the gutter. Median
+   and 95th percentile per frame (target: under 16 ms, i.e. 60 frames per second).
+
+    python bench/bench_window.py [--runs 9] [--frames 120]
+
+Runs offscreen unless DISPLAY is set (then under X, e.g. xvfb-run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _env() -> dict:
+    env = dict(os.environ)
+    if not env.get("DISPLAY"):
+        env["QT_QPA_PLATFORM"] = "offscreen"
+    env["NKREADER_EXIT_WHEN_SHOWN"] = "1"
+    env["PYTHONPATH"] = str(REPO / "src") + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def startup_once(data: Path) -> float:
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "nkreader", "--data", str(data)], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, env=_env(), text=True, cwd=REPO)
+    line = proc.stdout.readline()
+    t = time.perf_counter() - t0
+    proc.wait(timeout=30)
+    if "corpus on screen" not in line:
+        raise RuntimeError(f"the window did not report itself shown: {line!r}")
+    return t
+
+
+def bench_startup(runs: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        fresh = []
+        for i in range(runs):
+            fresh.append(startup_once(Path(tmp) / f"fresh{i}"))
+        again = [startup_once(Path(tmp) / "fresh0") for _ in range(runs)]
+    print(f"start-up to corpus on screen, new store:   median {statistics.median(fresh) * 1000:6.0f} ms "
+          f"(min {min(fresh) * 1000:.0f}, max {max(fresh) * 1000:.0f}, {runs} runs)")
+    print(f"start-up to corpus on screen, saved state: median {statistics.median(again) * 1000:6.0f} ms "
+          f"(min {min(again) * 1000:.0f}, max {max(again) * 1000:.0f}, {runs} runs)")
+    # what part is Python + Qt alone
+    t = []
+    for _ in range(max(3, runs // 2)):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import PySide6.QtWidgets"], check=True, env=_env())
+        t.append(time.perf_counter() - t0)
+    print(f"  (for scale: python + import PySide6.QtWidgets: median {statistics.median(t) * 1000:.0f} ms)")
+
+
+def bench_scroll(frames: int, links: int) -> None:
+    if not os.environ.get("DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    sys.path.insert(0, str(REPO / "src"))
+    from nkreader.core.library import Library
+    from nkreader.ui.app import application
+    from nkreader.ui.main_window import MainWindow
+
+    app = application()
+    with tempfile.TemporaryDirectory() as tmp:
+        lib = Library.open(None, Path(tmp) / "data")
+        rnd = random.Random(7)
+        ta, tb = lib.document("suh-2002").text, lib.document("bell-fattig").text
+        # ends spread over the first ~1.5 screens of each text, so most stay on screen while scrolling
+        span_a, span_b = min(len(ta), 2600), min(len(tb), 2600)
+        recs = []
+        for _ in range(links):
+            a = rnd.randrange(0, span_a - 40)
+            b = rnd.randrange(0, span_b - 40)
+            recs.append((lib.highlight("suh-2002", a, a + rnd.randint(8, 40)),
+                         lib.highlight("bell-fattig", b, b + rnd.randint(8, 40))))
+        for s, d in recs:
+            lib.link(s["id"], d["id"], rnd.choice(("agrees", "disputes", "extends", "same-issue")))
+        w = MainWindow(lib, restore=False)
+        w.resize(1600, 1000)
+        w.show()
+        for _ in range(5):
+            app.processEvents()
+        w._equalize()
+        app.processEvents()
+        left, right = w.panes
+        gutter = w.splitter.handle(1)
+        sb = left.view.verticalScrollBar()
+        times, visible, gutter_times = [], [], []
+        step = 4
+        for i in range(frames):
+            value = (i * step) % 400
+            t0 = time.perf_counter()
+            sb.setValue(value)
+            right.view.verticalScrollBar().setValue(value // 2)
+            left.view.viewport().repaint()
+            left.view.margin.repaint()
+            right.view.viewport().repaint()
+            right.view.margin.repaint()
+            t1 = time.perf_counter()
+            gutter.repaint()
+            t2 = time.perf_counter()
+            times.append(t2 - t0)
+            gutter_times.append(t2 - t1)
+            visible.append(len(gutter._ribbons))
+        times.sort()
+        p95 = times[int(len(times) * 0.95) - 1]
+        print(f"scroll frame, 2 panes + margins + gutter, {links} links: median {statistics.median(times) * 1000:.1f} ms, "
+              f"p95 {p95 * 1000:.1f} ms ({frames} frames; ribbons on screen: median {statistics.median(visible):.0f})")
+        print(f"  of which the gutter (ribbons): median {statistics.median(gutter_times) * 1000:.1f} ms")
+        w._closing_ok = True
+        w.close()
+        lib.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument("--frames", type=int, default=120)
+    parser.add_argument("--links", type=int, default=200)
+    parser.add_argument("--skip-startup", action="store_true")
+    args = parser.parse_args()
+    if not args.skip_startup:
+        bench_startup(args.runs)
+    bench_scroll(args.frames, args.links)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
