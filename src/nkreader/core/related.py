@@ -43,7 +43,7 @@ import numpy as np
 
 from nkreader.core.model import Document
 
-ANALYSIS_VERSION = "3"  # bump when tokenising, stemming or unit selection changes
+ANALYSIS_VERSION = "4"  # bump when tokenising, stemming or unit selection changes
 
 # --------------------------------------------------------------------------------------------
 # text analysis
@@ -215,14 +215,16 @@ def analyse_document(doc: Document) -> dict:
         if not _is_candidate(text):
             continue
         sents = []
+        spans = []
         for s, e in sentence_spans(doc.text, para.start, para.end):
             ts = terms(doc.text[s:e])
             if ts:
                 sents.append(ts)
+                spans.append([s, e])
         if sum(len(s) for s in sents) < 3:
             continue
         units.append({"n": para.number, "s": para.start, "e": para.end, "p": para.page,
-                      "pl": para.page_label, "sents": sents})
+                      "pl": para.page_label, "sents": sents, "spans": spans})
     return {"doc_id": doc.id, "fingerprint": doc.fingerprint, "version": ANALYSIS_VERSION,
             "units": units}
 
@@ -284,6 +286,11 @@ class Params:
     dismiss_factor: float = 0.15  # score multiplier for a suggestion dismissed for this passage
     dismiss_similar: float = 0.5  # how far a dismissal for a similar passage lowers a score
     accept_boost: float = 0.5
+    sentence_count_norm: float = 0.0
+    w_dense: float = 2.0  # sentence embeddings (MiniLM), when available, against the lexical total 1.0
+    dense_sentence: float = 0.5  # share of the best sentence's similarity in the dense signal
+    dense_context: float = 0.0  # weight of the selection's paragraph vector in the query vector
+    dense_candidates: int = 300  # sentence-level similarity only for this many best candidates
 
 
 @dataclass
@@ -306,8 +313,10 @@ class RelatedHit:
 class RelatedIndex:
     """An index of candidate paragraphs over a set of documents."""
 
-    def __init__(self, analyses: list[dict], texts: dict[str, str], params: Params | None = None):
+    def __init__(self, analyses: list[dict], texts: dict[str, str], params: Params | None = None,
+                 vectors: list[tuple[np.ndarray, np.ndarray]] | None = None, embedder=None):
         self.params = params or Params()
+        self.embedder = embedder
         self.texts = texts
         self.fingerprints = {a["doc_id"]: a["fingerprint"] for a in analyses}
         self.units: list[Unit] = []
@@ -365,12 +374,31 @@ class RelatedIndex:
         self.sent = csr(s_terms, len(vocab), p.k1, p.b, idf=self.para.idf)
         self.bigram = csr(b_terms, len(bivocab), p.k1, p.b)
         self.n_units = n_units
+        self._log_sents = np.log(np.maximum(np.bincount(self.sent_unit, minlength=n_units), 1)).astype(np.float32)
         self._norms = np.asarray(
             [math.sqrt(float(((tf * self.para.idf[t]) ** 2).sum())) or 1.0
              for t, tf in zip(self.unit_terms, self.unit_tf)], dtype=np.float32)
         self._unit_starts: dict[str, list[tuple[int, int, int]]] = {}
         for i, u in enumerate(self.units):
             self._unit_starts.setdefault(u.doc_id, []).append((u.start, u.end, i))
+        self.dense_para = self.dense_sent = self.dense_ptr = None
+        if vectors is not None and embedder is not None and n_units:
+            sents = [v for v, _ in vectors if len(v)]
+            ptrs = []
+            offset = 0
+            for v, ptr in vectors:
+                ptrs.append(ptr[:-1] + offset)
+                offset += len(v)
+            ptrs.append(np.asarray([offset]))
+            self.dense_sent = (np.concatenate(sents) if sents else np.zeros((0, 384))).astype(np.float32)
+            self.dense_ptr = np.concatenate(ptrs).astype(np.int64)
+            counts = np.diff(self.dense_ptr)
+            owner = np.repeat(np.arange(n_units), counts)
+            para = np.zeros((n_units, self.dense_sent.shape[1]), dtype=np.float32)
+            np.add.at(para, owner, self.dense_sent)
+            para /= np.maximum(np.linalg.norm(para, axis=1, keepdims=True), 1e-9)
+            self.dense_para = para
+            self.dense_owner = owner
 
     # -------------------------------------------------------------------------------- helpers
     def unit_at(self, doc_id: str, start: int, end: int | None = None) -> int | None:
@@ -425,7 +453,8 @@ class RelatedIndex:
             self._qvec(Counter(_sentence_bigrams(context)), self.bivocab, p.context_weight, qb)
         return q, qb
 
-    def _fuse(self, q: dict[int, float], qb: dict[int, float], mask: np.ndarray) -> tuple[np.ndarray, dict]:
+    def _fuse(self, q: dict[int, float], qb: dict[int, float], mask: np.ndarray,
+              qvec: np.ndarray | None = None) -> tuple[np.ndarray, dict]:
         p = self.params
         para = self.para.score(q)
         sent_scores = self.sent.score(q)
@@ -443,6 +472,9 @@ class RelatedIndex:
             sec[1:] = (~first[1:]) & first[:-1]
             second[su[sec]] = ss[sec]
         sent = best + p.second_sentence * second
+        if p.sentence_count_norm > 0:
+            # the best of many sentences is high by chance: long paragraphs must not win on length
+            sent = sent / (1.0 + np.float32(p.sentence_count_norm) * self._log_sents)
         big = self.bigram.score(qb)
         signals = {"para": para, "sent": sent, "bigram": big}
         total = np.zeros(self.n_units, dtype=np.float32)
@@ -451,8 +483,55 @@ class RelatedIndex:
             m = float(s[mask].max()) if mask.any() else 0.0
             if m > 0 and w:
                 total += np.float32(w / m) * s
+        if qvec is not None and p.w_dense > 0:
+            m = float(total[mask].max()) if mask.any() else 0.0
+            if m > 0:
+                total /= np.float32(m)
+            dense = self._dense(qvec, mask, total)
+            signals["dense"] = dense
+            dm = dense[mask]
+            lo, hi = float(dm.min()), float(dm.max())
+            if hi > lo:
+                total += np.float32(p.w_dense) * (dense - np.float32(lo)) / np.float32(hi - lo)
         total[~mask] = -np.inf
         return total, signals
+
+    def _dense(self, qvec: np.ndarray, mask: np.ndarray, lexical: np.ndarray) -> np.ndarray:
+        """Cosine of the query vector with each paragraph, plus a share of its best sentence's."""
+        p = self.params
+        para = self.dense_para @ qvec
+        out = para.copy()
+        if p.dense_sentence > 0 and self.dense_sent is not None and len(self.dense_sent):
+            cand = np.flatnonzero(mask)
+            if len(cand) > p.dense_candidates:
+                pre = lexical[cand] + para[cand]
+                cand = cand[np.argpartition(-pre, p.dense_candidates - 1)[: p.dense_candidates]]
+            best = np.full(self.n_units, -1.0, dtype=np.float32)
+            rows = np.concatenate([np.arange(self.dense_ptr[u], self.dense_ptr[u + 1]) for u in cand]) \
+                if len(cand) else np.zeros(0, dtype=np.int64)
+            if len(rows):
+                sims = self.dense_sent[rows] @ qvec
+                np.maximum.at(best, self.dense_owner[rows], sims.astype(np.float32))
+            has = best > -1.0
+            out[has] = para[has] + p.dense_sentence * best[has]
+            out[~has] = para[~has] * (1.0 + p.dense_sentence)
+        return out
+
+    def query_vector(self, text: str, source_unit: int | None = None, context: str = "") -> np.ndarray | None:
+        if self.embedder is None or self.dense_para is None:
+            return None
+        q = self.embedder.encode([text])[0]
+        p = self.params
+        if p.dense_context > 0:
+            ctx = None
+            if source_unit is not None:
+                ctx = self.dense_para[source_unit]
+            elif context.strip():
+                ctx = self.embedder.encode([context])[0]
+            if ctx is not None:
+                q = q + np.float32(p.dense_context) * ctx
+        n = float(np.linalg.norm(q))
+        return q / n if n > 0 else None
 
     def _prf(self, q: dict[int, float], total: np.ndarray, mask: np.ndarray) -> dict[int, float]:
         p = self.params
@@ -492,10 +571,11 @@ class RelatedIndex:
         q, qb = self.query_terms(text, context)
         if not mask.any() or not q:
             return np.full(self.n_units, -np.inf, dtype=np.float32), np.zeros(0, dtype=np.int64)
-        total, _ = self._fuse(q, qb, mask)
+        qvec = self.query_vector(text, source_unit, context) if self.params.w_dense > 0 else None
+        total, _ = self._fuse(q, qb, mask, qvec)
         q2 = self._prf(q, total, mask)
         if len(q2) != len(q):
-            total, _ = self._fuse(q2, qb, mask)
+            total, _ = self._fuse(q2, qb, mask, qvec)
         if feedback is not None:
             total = feedback.apply(self, total, q, source_unit)
         n = int(mask.sum())
@@ -693,14 +773,22 @@ class Cancelled(Exception):
 def build_index(docs: Sequence[Document], *, cache_dir: Path | str | None = None,
                 params: Params | None = None,
                 progress: Callable[[int, int], None] | None = None,
-                cancel: threading.Event | None = None) -> RelatedIndex:
+                cancel: threading.Event | None = None, embed: bool | None = None) -> RelatedIndex:
     """Analyse each document (from the cache when its fingerprint matches) and assemble an index.
 
-    ``progress(done, total)`` is called after each document; setting ``cancel`` stops the build
-    with :class:`Cancelled`. Stale cache files of the same documents are removed.
+    With ``embed`` (default: when the embedding model is installed) each candidate sentence is
+    also embedded; vectors are cached beside the analysis. ``progress(done, total)`` is called
+    after each document; setting ``cancel`` stops the build with :class:`Cancelled`. Stale cache
+    files of the same documents are removed.
     """
+    embedder = None
+    if embed is None or embed:
+        from nkreader.core.embeddings import get_embedder
+
+        embedder = get_embedder()
     cache = Path(cache_dir) if cache_dir else None
     analyses = []
+    vectors = [] if embedder is not None else None
     total = len(docs)
     for i, doc in enumerate(docs):
         if cancel is not None and cancel.is_set():
@@ -716,17 +804,86 @@ def build_index(docs: Sequence[Document], *, cache_dir: Path | str | None = None
         else:
             data = analyse_document(doc)
         analyses.append(data)
+        if embedder is not None:
+            vectors.append(_document_vectors(doc, data, embedder, cache, cancel))
         if progress is not None:
             progress(i + 1, total)
-    return RelatedIndex(analyses, {d.id: d.text for d in docs}, params)
+    return RelatedIndex(analyses, {d.id: d.text for d in docs}, params, vectors, embedder)
+
+
+def _document_vectors(doc: Document, data: dict, embedder, cache: Path | None,
+                      cancel: threading.Event | None) -> tuple[np.ndarray, np.ndarray]:
+    """Sentence vectors of a document's units (float32) and each unit's first row (CSR pointer)."""
+    memo_key = (doc.id, doc.fingerprint, ANALYSIS_VERSION, embedder.model_id)
+    with _INDEX_LOCK:
+        hit = _VECTORS.get(memo_key)
+    if hit is not None and len(hit[1]) == len(data["units"]) + 1:
+        if cache is not None:
+            _save_vectors(cache / (_cache_name(doc)[:-5] + f".{embedder.model_id}.npz"), doc, *hit)
+        return hit
+    vecs, ptr = _embed_units(doc, data, embedder, cache, cancel)
+    with _INDEX_LOCK:
+        if len(_VECTORS) > 256:
+            _VECTORS.clear()
+        _VECTORS[memo_key] = (vecs, ptr)
+    return vecs, ptr
+
+
+_VECTORS: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _save_vectors(path: Path, doc: Document, vecs: np.ndarray, ptr: np.ndarray) -> None:
+    if path.exists():
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".", suffix=".npz", dir=path.parent)
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, vectors=vecs.astype(np.float16), ptr=ptr)
+        os.replace(tmp, path)
+        _remove_stale(path.parent, doc, path.name)
+    except OSError:
+        pass
+
+
+def _embed_units(doc: Document, data: dict, embedder, cache: Path | None,
+                 cancel: threading.Event | None) -> tuple[np.ndarray, np.ndarray]:
+    path = None
+    if cache is not None:
+        path = cache / (_cache_name(doc)[:-5] + f".{embedder.model_id}.npz")
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                vecs, ptr = z["vectors"].astype(np.float32), z["ptr"].astype(np.int64)
+            if len(ptr) == len(data["units"]) + 1 and ptr[-1] == len(vecs):
+                return vecs, ptr
+        except (OSError, KeyError, ValueError):
+            pass
+    texts, ptr = [], [0]
+    for u in data["units"]:
+        spans = u.get("spans") or [[u["s"], u["e"]]]
+        texts.extend(doc.text[a:b] for a, b in spans)
+        ptr.append(len(texts))
+    vecs = np.zeros((0, embedder.dim), dtype=np.float32)
+    parts = []
+    for k in range(0, len(texts), 64):
+        if cancel is not None and cancel.is_set():
+            raise Cancelled()
+        parts.append(embedder.encode(texts[k:k + 64]))
+    if parts:
+        vecs = np.concatenate(parts)
+    ptr_arr = np.asarray(ptr, dtype=np.int64)
+    vecs = vecs.astype(np.float16).astype(np.float32)  # the same numbers whether cached or not
+    if path is not None:
+        _save_vectors(path, doc, vecs, ptr_arr)
+    return vecs, ptr_arr
 
 
 def _remove_stale(cache: Path, doc: Document, keep: str) -> None:
     prefix = re.sub(r"[^A-Za-z0-9_.-]+", "_", doc.id)[:60] + "-"
     try:
         for p in cache.iterdir():
-            if p.name.startswith(prefix) and p.name != keep and p.suffix == ".json" \
-                    and len(p.name) == len(keep):
+            if p.name.startswith(prefix) and p.name != keep and p.suffix == Path(keep).suffix \
+                    and len(p.name) == len(keep) and not p.name.startswith("."):
                 p.unlink()
     except OSError:
         pass
