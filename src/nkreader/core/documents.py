@@ -386,11 +386,39 @@ class _Piece:
     hard: bool = False  # an explicit break (<br>) precedes it: never merged with the one before
 
 
-@dataclass
-class _Para:
-    text: str
-    kind: str
-    fragments: list[tuple[int, int, int | None]] = field(default_factory=list)  # (start, end, page) in text
+class _Acc:
+    """A paragraph being built from pieces, in linear time (no repeated string concatenation)."""
+
+    __slots__ = ("kind", "parts", "length", "fragments", "indent")
+
+    def __init__(self, text: str, kind: str = "para", page: int | None = None, indent: int = 0) -> None:
+        self.kind = kind
+        self.parts = [text]
+        self.length = len(text)
+        self.fragments: list[tuple[int, int, int | None]] = [(0, len(text), page)]  # (start, end, page)
+        self.indent = indent
+
+    @property
+    def tail(self) -> str:
+        """The end of the text so far (all the joining rules look at)."""
+        return self.parts[-1]
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+    def add(self, text: str, page: int | None = None) -> None:
+        head, sep = _join_sep(self.parts[-1], text)
+        dropped = len(self.parts[-1]) - len(head)
+        if dropped:  # a hyphen dropped: soci- / ety
+            self.parts[-1] = head
+            self.length -= dropped
+            s, e, pg = self.fragments[-1]
+            self.fragments[-1] = (s, e - dropped, pg)
+        start = self.length + len(sep)
+        self.parts.append(sep + text)
+        self.length = start + len(text)
+        self.fragments.append((start, self.length, page))
 
 
 def _clean(s: str) -> str:
@@ -590,47 +618,39 @@ def _text_pieces(text: str, *, markdown: bool, removed: list[str]) -> list[_Piec
 
 def _block_pieces(block: list[_Line], *, markdown: bool) -> list[_Piece]:
     """One block (no blank line inside) → paragraph candidates."""
-    out: list[_Piece] = []
+    out: list[_Acc] = []
     texts = [line for line in block if line.kind == "text"]
     width = max((len(line.text) for line in texts), default=0)
     wrapped = len(texts) >= 2 and 30 <= width <= 140
-    current: _Piece | None = None
-    current_indent = 0
-    for line in block:
+    current: _Acc | None = None
+    for index, line in enumerate(block):
         if line.kind == "row":
-            out.append(_Piece(line.text, kind="row"))
+            out.append(_Acc(line.text, "row"))
             current = None
             continue
         if line.kind == "item":
-            current = _Piece(line.text, kind="item")
-            current_indent = line.indent
+            current = _Acc(line.text, "item", indent=line.indent)
             out.append(current)
             continue
         # a text line
         if current is not None and current.kind == "item":
-            if markdown or line.indent > current_indent or _continues(current.text, line.text):
-                current.text = _join(current.text, line.text)
+            if markdown or line.indent > current.indent or _continues(current.tail, line.text):
+                current.add(line.text)
                 continue
             current = None
         if current is None:
-            current = _Piece(line.text)
+            current = _Acc(line.text)
             out.append(current)
             continue
-        prev_line = current.text
-        if markdown or _hyphenated(prev_line, line.text) or _continues_in_block(prev_line, line.text):
-            current.text = _join(current.text, line.text)
-        elif wrapped and _last_line_len(block, line) >= 0.6 * width:
-            current.text = _join(current.text, line.text)
+        prev = current.tail
+        if markdown or _hyphenated(prev, line.text) or _continues_in_block(prev, line.text):
+            current.add(line.text)
+        elif wrapped and index > 0 and len(block[index - 1].text) >= 0.6 * width:
+            current.add(line.text)
         else:
-            current = _Piece(line.text)
+            current = _Acc(line.text)
             out.append(current)
-    return out
-
-
-def _last_line_len(block: list[_Line], line: _Line) -> int:
-    """Length of the line before ``line`` in ``block``."""
-    idx = next(i for i, x in enumerate(block) if x is line)
-    return len(block[idx - 1].text) if idx > 0 else 0
+    return [_Piece(acc.text, kind=acc.kind) for acc in out]
 
 
 # =============================================================================================
@@ -695,61 +715,46 @@ def _join_sep(prev: str, nxt: str) -> tuple[str, str]:
     return prev, " "
 
 
-def _join(prev: str, nxt: str) -> str:
-    head, sep = _join_sep(prev, nxt)
-    return head + sep + nxt
-
-
-def _mergeable(prev: _Para, nxt: _Piece) -> bool:
+def _mergeable(prev: _Acc, nxt: _Piece) -> bool:
     if prev.kind != "para" or nxt.kind != "para" or nxt.hard:
         return False
-    if _hyphenated(prev.text, nxt.text) and (_starts_lower(nxt.text) or nxt.break_before):
+    end = prev.tail
+    if _hyphenated(end, nxt.text) and (_starts_lower(nxt.text) or nxt.break_before):
         return True
-    if _continues(prev.text, nxt.text):
+    if _continues(end, nxt.text):
         return True
     # Cut by a page break or a page marker, mid-sentence: one paragraph even before a capital.
-    return nxt.break_before and not _ends_sentence(prev.text) and len(prev.text) >= 80 and not _is_cjk(prev.text[-1])
+    return nxt.break_before and not _ends_sentence(end) and prev.length >= 80 and not _is_cjk(end[-1])
 
 
-def _merge(pieces: list[_Piece]) -> list[_Para]:
+def _merge(pieces: list[_Piece]) -> list[_Acc]:
     """Join the pieces of paragraphs cut by wraps, page breaks and markers.
 
     Footnotes (``note`` pieces) that stand between a paragraph and its continuation on the next
     page are put after the rejoined paragraph, where a reader looks for them.
     """
-    paras: list[_Para] = []
+    paras: list[_Acc] = []
     deferred: list[_Piece] = []
 
-    def add(piece: _Piece, text: str) -> None:
-        paras.append(_Para(text, piece.kind, [(0, len(text), piece.page)]))
+    def flush_notes() -> None:
+        paras.extend(_Acc(note.text, "note", note.page) for note in deferred)
+        deferred.clear()
 
     for piece in pieces:
         text = _clean(piece.text.replace(_HARD, ""))
         if not text:
             continue
-        if piece.kind == "note" and paras and paras[-1].kind == "para" and not _ends_sentence(paras[-1].text):
+        if piece.kind == "note" and paras and paras[-1].kind == "para" and not _ends_sentence(paras[-1].tail):
             deferred.append(_Piece(text, piece.page, "note"))
             continue
         if paras and _mergeable(paras[-1], _Piece(text, piece.page, piece.kind, piece.break_before, piece.hard)):
-            last = paras[-1]
-            head, sep = _join_sep(last.text, text)
-            if len(head) < len(last.text):  # a dropped hyphen
-                s, e, pg = last.fragments[-1]
-                last.fragments[-1] = (s, e - (len(last.text) - len(head)), pg)
-            start = len(head) + len(sep)
-            last.text = head + sep + text
-            last.fragments.append((start, start + len(text), piece.page))
+            paras[-1].add(text, piece.page)
             if deferred and piece.page != deferred[-1].page:
-                for note in deferred:
-                    add(note, note.text)
-                deferred.clear()
+                flush_notes()
             continue
-        for note in deferred:
-            add(note, note.text)
-        deferred.clear()
-        add(piece, text)
-    for note in deferred:
-        add(note, note.text)
+        flush_notes()
+        paras.append(_Acc(text, piece.kind, piece.page))
+    flush_notes()
     return paras
 
 
@@ -779,7 +784,7 @@ def _assemble(
             offset += 2
         page = para.fragments[0][2]
         paragraphs.append(
-            Paragraph(number, offset, offset + len(para.text), page, labels.get(page) if page else None)
+            Paragraph(number, offset, offset + para.length, page, labels.get(page) if page else None)
         )
         for s, e, pg in para.fragments:
             if pg is None or e <= s:
@@ -788,7 +793,7 @@ def _assemble(
             span[0] = min(span[0], offset + s)
             span[1] = max(span[1], offset + e)
         chunks.append(para.text)
-        offset += len(para.text)
+        offset += para.length
     text = "".join(chunks)
 
     pages: list[Page] = []

@@ -142,6 +142,13 @@ def _extract_open(doc: Any, pymupdf: Any, *, name: str, kind: str, password: str
                 f"has {_pages_phrase(scanned)} without a text layer (scanned?): {_ranges(scanned)}"
             )
 
+    chars = sum(len(line.text) for page in pages for b in page.blocks for line in b.lines)
+    unknown = sum(line.text.count("\ufffd") for page in pages for b in page.blocks for line in b.lines)
+    if chars and unknown > 0.1 * chars:
+        content.warnings.append(
+            "has text whose fonts carry no Unicode mapping: much of it shows as \ufffd (OCR may help)"
+        )
+
     body = _body_size(pages)
     for page in pages:
         ordered = _reading_order(page) if kind == "pdf" else [(b, i == 0) for i, b in enumerate(page.blocks)]
