@@ -254,12 +254,14 @@ class _Postings:
         self.items = item_ids.astype(np.int32)
         self.weights = (idf[term_ids] * tf * (k1 + 1.0) / (tf + norm[item_ids])).astype(np.float32)
 
-    def score(self, qterms: dict[int, float]) -> np.ndarray:
+    def score(self, qterms: dict[int, float], min_idf: float = 0.0) -> np.ndarray:
         if not qterms:
             return np.zeros(self.n_items, dtype=np.float32)
         idx = []
         wts = []
         for t, qw in qterms.items():
+            if self.idf[t] < min_idf:
+                continue  # a word in most passages tells nothing and costs the most
             a, z = self.ptr[t], self.ptr[t + 1]
             if z > a:
                 idx.append(self.items[a:z])
@@ -279,6 +281,7 @@ class Params:
     w_bigram: float = 0.5
     second_sentence: float = 0.5
     context_weight: float = 0.35  # weight of the rest of the selection's paragraph
+    context_terms: int = 24  # the context's best terms (by weight × idf) that join the query
     context_max_ratio: float = 0.9  # a selection covering this much of its paragraph has no context
     prf_docs: int = 3
     prf_terms: int = 12
@@ -287,6 +290,7 @@ class Params:
     dismiss_similar: float = 0.5  # how far a dismissal for a similar passage lowers a score
     accept_boost: float = 0.5
     sentence_count_norm: float = 0.0
+    min_idf: float = 0.15  # terms in more than ~85% of passages are skipped (speed; no signal)
     w_dense: float = 2.0  # sentence embeddings (MiniLM), when available, against the lexical total 1.0
     dense_sentence: float = 0.5  # share of the best sentence's similarity in the dense signal
     dense_context: float = 0.0  # weight of the selection's paragraph vector in the query vector
@@ -441,60 +445,69 @@ class RelatedIndex:
         return {int(t): 1.0 + math.log(float(f)) for t, f in zip(self.unit_terms[u], self.unit_tf[u])}
 
     # -------------------------------------------------------------------------------- ranking
-    def query_terms(self, text: str, context: str = "") -> tuple[dict[int, float], dict[int, float]]:
+    def query_terms(self, text: str, context: str = "") -> tuple[dict[int, float], dict[int, float], dict[int, float]]:
+        """Weighted term ids of the query: all (selection + context), the selection's, bigrams."""
         p = self.params
         q: dict[int, float] = {}
         qb: dict[int, float] = {}
-        sel = terms(text)
-        self._qvec(Counter(sel), self.vocab, 1.0, q)
+        self._qvec(Counter(terms(text)), self.vocab, 1.0, q)
         self._qvec(Counter(_sentence_bigrams(text)), self.bivocab, 1.0, qb)
-        if context:
-            self._qvec(Counter(terms(context)), self.vocab, p.context_weight, q)
+        qs = dict(q)
+        if context and p.context_weight > 0:
+            ctx: dict[int, float] = {}
+            self._qvec(Counter(terms(context)), self.vocab, p.context_weight, ctx)
+            # the context's most telling words only: it says what the selection is about
+            ranked = sorted(ctx, key=lambda t: -ctx[t] * self.para.idf[t])[: p.context_terms]
+            for t in ranked:
+                q[t] = q.get(t, 0.0) + ctx[t]
             self._qvec(Counter(_sentence_bigrams(context)), self.bivocab, p.context_weight, qb)
-        return q, qb
+        return q, qs, qb
 
-    def _fuse(self, q: dict[int, float], qb: dict[int, float], mask: np.ndarray,
-              qvec: np.ndarray | None = None) -> tuple[np.ndarray, dict]:
+    def _raw(self, q: dict[int, float], qs: dict[int, float], qb: dict[int, float]) -> dict:
         p = self.params
-        para = self.para.score(q)
-        sent_scores = self.sent.score(q)
+        return {"para": self.para.score(q, p.min_idf), "sent": self.sent.score(qs, p.min_idf),
+                "bigram": self.bigram.score(qb, p.min_idf)}
+
+    def _sentence_signal(self, sent_scores: np.ndarray) -> np.ndarray:
+        p = self.params
         best = np.zeros(self.n_units, dtype=np.float32)
         second = np.zeros(self.n_units, dtype=np.float32)
-        if len(sent_scores):
-            # best and second-best sentence of each unit
-            order = np.lexsort((-sent_scores, self.sent_unit))
-            su = self.sent_unit[order]
-            ss = sent_scores[order]
-            first = np.ones(len(su), dtype=bool)
-            first[1:] = su[1:] != su[:-1]
-            best[su[first]] = ss[first]
-            sec = np.zeros(len(su), dtype=bool)
-            sec[1:] = (~first[1:]) & first[:-1]
-            second[su[sec]] = ss[sec]
+        nz = np.flatnonzero(sent_scores)
+        if len(nz):
+            # best and second-best sentence of each unit (only sentences that match at all)
+            su = self.sent_unit[nz]
+            ss = sent_scores[nz]
+            np.maximum.at(best, su, ss)
+            below = ss < best[su]
+            np.maximum.at(second, su[below], ss[below])
         sent = best + p.second_sentence * second
         if p.sentence_count_norm > 0:
             # the best of many sentences is high by chance: long paragraphs must not win on length
             sent = sent / (1.0 + np.float32(p.sentence_count_norm) * self._log_sents)
-        big = self.bigram.score(qb)
-        signals = {"para": para, "sent": sent, "bigram": big}
+        return sent
+
+    def _combine(self, raw: dict, mask: np.ndarray, qvec: np.ndarray | None,
+                 dense: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+        p = self.params
+        signals = {"para": raw["para"], "sent": self._sentence_signal(raw["sent"]), "bigram": raw["bigram"]}
         total = np.zeros(self.n_units, dtype=np.float32)
         for name, w in (("para", p.w_para), ("sent", p.w_sent), ("bigram", p.w_bigram)):
-            s = signals[name]
-            m = float(s[mask].max()) if mask.any() else 0.0
+            sig = signals[name]
+            m = float(sig[mask].max()) if mask.any() else 0.0
             if m > 0 and w:
-                total += np.float32(w / m) * s
+                total += np.float32(w / m) * sig
         if qvec is not None and p.w_dense > 0:
             m = float(total[mask].max()) if mask.any() else 0.0
             if m > 0:
                 total /= np.float32(m)
-            dense = self._dense(qvec, mask, total)
-            signals["dense"] = dense
+            if dense is None:
+                dense = self._dense(qvec, mask, total)
             dm = dense[mask]
             lo, hi = float(dm.min()), float(dm.max())
             if hi > lo:
                 total += np.float32(p.w_dense) * (dense - np.float32(lo)) / np.float32(hi - lo)
         total[~mask] = -np.inf
-        return total, signals
+        return total, dense
 
     def _dense(self, qvec: np.ndarray, mask: np.ndarray, lexical: np.ndarray) -> np.ndarray:
         """Cosine of the query vector with each paragraph, plus a share of its best sentence's."""
@@ -536,10 +549,10 @@ class RelatedIndex:
     def _prf(self, q: dict[int, float], total: np.ndarray, mask: np.ndarray) -> dict[int, float]:
         p = self.params
         if p.prf_docs <= 0 or p.prf_terms <= 0 or p.prf_weight <= 0:
-            return q
+            return {}
         k = min(p.prf_docs, int(mask.sum()))
         if k <= 0:
-            return q
+            return {}
         top = np.argpartition(-total, k - 1)[:k]
         acc: dict[int, float] = {}
         for u in top:
@@ -551,7 +564,7 @@ class RelatedIndex:
         counts = Counter(x for u in top for x in self.unit_terms[u].tolist())
         cand = [(v, x) for x, v in acc.items() if x not in q and (counts[x] >= 2 or k == 1)]
         cand.sort(reverse=True)
-        out = dict(q)
+        out: dict[int, float] = {}
         if cand:
             top_v = cand[0][0]
             for v, x in cand[: p.prf_terms]:
@@ -560,7 +573,7 @@ class RelatedIndex:
 
     def rank(self, text: str, *, exclude_doc: str | None = None, context: str = "",
              feedback: "Feedback | None" = None, source_unit: int | None = None,
-             allowed_docs: Iterable[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+             allowed_docs: Iterable[str] | None = None, limit: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Scores for every unit (``-inf`` where excluded) and the ranked unit indices."""
         mask = np.ones(self.n_units, dtype=bool)
         if exclude_doc is not None and exclude_doc in self.doc_ids:
@@ -568,18 +581,24 @@ class RelatedIndex:
         if allowed_docs is not None:
             allowed = {self.doc_ids.index(d) for d in allowed_docs if d in self.doc_ids}
             mask &= np.isin(self.unit_doc, list(allowed))
-        q, qb = self.query_terms(text, context)
+        q, qs, qb = self.query_terms(text, context)
         if not mask.any() or not q:
             return np.full(self.n_units, -np.inf, dtype=np.float32), np.zeros(0, dtype=np.int64)
         qvec = self.query_vector(text, source_unit, context) if self.params.w_dense > 0 else None
-        total, _ = self._fuse(q, qb, mask, qvec)
-        q2 = self._prf(q, total, mask)
-        if len(q2) != len(q):
-            total, _ = self._fuse(q2, qb, mask, qvec)
+        raw = self._raw(q, qs, qb)
+        total, dense = self._combine(raw, mask, qvec)
+        extra = self._prf(q, total, mask)
+        if extra:
+            raw["para"] = raw["para"] + self.para.score(extra, self.params.min_idf)
+            total, _ = self._combine(raw, mask, qvec, dense)
         if feedback is not None:
             total = feedback.apply(self, total, q, source_unit)
         n = int(mask.sum())
-        order = np.argsort(-total, kind="stable")[:n]
+        if limit is not None and limit < n:
+            top = np.argpartition(-total, limit - 1)[:limit]
+            order = top[np.argsort(-total[top], kind="stable")]
+        else:
+            order = np.argsort(-total, kind="stable")[:n]
         return total, order
 
     def related(self, doc: Document, start: int, end: int, top: int = 10,
@@ -594,7 +613,7 @@ class RelatedIndex:
                 context = doc.text[ps:start] + " " + doc.text[end:pe]
         source_unit = self.unit_at(doc.id, start, end)
         scores, order = self.rank(text, exclude_doc=doc.id, context=context, feedback=feedback,
-                                  source_unit=source_unit, allowed_docs=allowed_docs)
+                                  source_unit=source_unit, allowed_docs=allowed_docs, limit=top)
         hits = []
         best = None
         for u in order[:top]:
