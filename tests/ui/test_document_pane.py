@@ -59,13 +59,14 @@ def test_highlights_are_extra_selections_in_theme_colour(qtbot, session):
     session.notify("themes")
     cmd = commands.AddHighlight(session, "bell-fattig", a, a + 21, themes=[theme["id"]])
     session.push(cmd)
-    qtbot.waitUntil(lambda: len(pane.view.extraSelections()) == 1)
-    sel = pane.view.extraSelections()[0]
-    assert sel.cursor.selectedText() == "The biggest challenge"
-    assert sel.format.background().color().name() == "#3cb44b"
+    qtbot.waitUntil(lambda: len(pane.marks()) == 1)
+    start, end, fill, _under = pane.marks()[0]
+    assert pane._cursor(start, end).selectedText() == "The biggest challenge"
+    assert fill.name() == "#3cb44b" and fill.alpha() < 255  # translucent: the text stays readable
+    assert pane.view.span_rects(start, end)
     assert pane.annotation_at(a + 3)["id"] == cmd.ann_id
     session.undo_stack.undo()
-    qtbot.waitUntil(lambda: len(pane.view.extraSelections()) == 0)
+    qtbot.waitUntil(lambda: len(pane.marks()) == 0)
 
 
 def test_click_on_highlight_makes_it_current(qtbot, session):
@@ -74,7 +75,7 @@ def test_click_on_highlight_makes_it_current(qtbot, session):
     a = text.index("38th parallel")
     cmd = commands.AddHighlight(session, "bell-fattig", a, a + 13)
     session.push(cmd)
-    qtbot.waitUntil(lambda: len(pane.view.extraSelections()) == 1)
+    qtbot.waitUntil(lambda: len(pane.marks()) == 1)
     pane.scroll_to_span(a, a + 13)
     rect = pane.view.cursorRect(pane._cursor(a + 3, a + 3))
     qtbot.mouseClick(pane.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
@@ -95,7 +96,7 @@ def test_find_in_pane_marks_matches_and_steps(qtbot, session):
     assert pane._match_index == (first + 1) % n
     a, b = pane.matches[pane._match_index]
     assert pane.is_span_visible(a, b)
-    assert len(pane.view.extraSelections()) == n
+    assert len(pane.marks()) == n
     qtbot.keyClick(pane.find_bar, Qt.Key.Key_Escape)
     assert not pane.find_bar.isVisible() and pane.matches == []
 

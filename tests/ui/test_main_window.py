@@ -158,7 +158,7 @@ def test_failing_save_shows_a_banner_and_keeps_the_edit(qtbot, window, monkeypat
     assert ann_id
     assert window.banner.isVisible() and "Disk full." in window.banner.label.text()
     assert window.save_state.text() == "⚠ 1 unsaved"
-    assert len(pane.view.extraSelections()) == 1  # still shown
+    assert len(pane.marks()) == 1  # still shown
     path = window.save_pending_copy(window.store.path / "copy.json")
     assert "humanitarian" in path.read_text(encoding="utf-8")
     monkeypatch.undo()
@@ -234,3 +234,42 @@ def test_copy_with_citation(qtbot, window):
     _select(pane, "38th parallel")
     window.copy_with_citation()
     assert QGuiApplication.clipboard().text() == "“38th parallel” (Bell and Fattig 2014, ¶4)"
+
+
+def test_related_dock_is_made_when_first_shown_and_follows_the_passage(qtbot, window, monkeypatch):
+    import pytest
+
+    if "related" not in window.docks:
+        pytest.skip("no related dock in this checkout")
+    assert window.related_dock is None  # not on the start-up path
+    window.docks["related"].show()
+    window.docks["related"].raise_()
+    qtbot.waitUntil(lambda: window.related_dock is not None, timeout=5000)
+    fed = []
+    monkeypatch.setattr(window.related_dock, "set_selection", lambda *a: fed.append(a))
+    pane = window.panes[0]
+    start = _select(pane, "humanitarian")
+    window.highlight_selection()
+    qtbot.waitUntil(lambda: bool(fed), timeout=3000)
+    assert fed[-1] == ("suh-2002", start, start + len("humanitarian"))
+    # a suggestion clicked in the dock opens beside the active pane
+    window.set_active_pane(pane)
+    text = window.library.document("kwon-2023").text
+    i = text.index("human security") if "human security" in text else 0
+    window.related_dock.openRequested.emit("kwon-2023", i, i + 5)
+    other = window.pane_showing("kwon-2023")
+    assert other is not None and other is not pane
+
+
+def test_matrix_view_is_made_when_shown(qtbot, window):
+    import pytest
+
+    if "matrix" not in window.docks:
+        pytest.skip("no matrix view in this checkout")
+    assert window.matrix_view is None
+    window.docks["matrix"].show()
+    qtbot.waitUntil(lambda: window.matrix_view is not None, timeout=5000)
+    theme = window.library.add_theme("Borders")
+    window.library.highlight_quote("suh-2002", "humanitarian", themes=[theme["id"]])
+    window.session.notify("annotations", "themes")
+    assert window.matrix_view.matrix.themes

@@ -2,10 +2,11 @@
 
 Importing this package first works around a PySide6 bug: PySide6/shiboken6 6.12.0 on Python 3.11
 returns ``None`` from every void method (``setPen``, ``setText``, ``setValue`` …) without a new
-reference, so each call takes one reference from ``None``; a window that paints for a minute makes
-hundreds of thousands of such calls and the interpreter aborts with "Fatal Python error:
-none_dealloc". Python 3.12+ makes ``None`` immortal, which hides the bug. Where the leak is
-measured, ``None``'s reference count is raised far out of reach (2**40), which is what 3.12 does.
+reference, so each call takes one reference from ``None``, and ``Signal.emit`` does the same with
+``True``; a window that paints for a minute makes hundreds of thousands of such calls and the
+interpreter aborts with "Fatal Python error: none_dealloc" (or "bool_dealloc"). Python 3.12+ makes
+these singletons immortal, which hides the bug. Where the leak is measured, the reference counts of
+``None``, ``True`` and ``False`` are raised far out of reach (2**40), which is what 3.12 does.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ def _guard_none_refcount() -> bool:
         return False  # a fixed PySide6
     import ctypes
 
-    ctypes.c_ssize_t.from_address(id(None)).value += 1 << 40
+    for singleton in (None, True, False):
+        ctypes.c_ssize_t.from_address(id(singleton)).value += 1 << 40
     return True
 
 

@@ -84,12 +84,29 @@ def run_app(corpus_dir=None, data=None) -> int:
             window.refresh_fonts()
 
     QTimer.singleShot(0, fonts)  # after the window is on screen
+    QTimer.singleShot(2000, _warm_up)  # heavy modules the related dock needs, off the GUI thread
     if os.environ.get("NKREADER_EXIT_WHEN_SHOWN"):
         _exit_when_shown(app, window)  # for bench/bench_window.py: time to the corpus on screen
     try:
         return app.exec()
     finally:
         library.close()
+
+
+def _warm_up() -> None:
+    import importlib
+
+    from nkreader.ui.workers import start_task
+
+    def work(task):
+        for name in ("nkreader.core.related", "nkreader.core.themes"):
+            task.check()
+            try:
+                importlib.import_module(name)
+            except Exception:  # only a warm-up: the dock reports real failures when opened
+                pass
+
+    start_task(work, on_error=lambda _t: None)
 
 
 def _exit_when_shown(app, window) -> None:

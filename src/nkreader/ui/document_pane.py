@@ -161,32 +161,35 @@ class ReaderView(QTextEdit):
         self.margin = Margin(self)
         self.setViewportMargins(MARGIN_WIDTH, 0, 0, 0)
         self._y_cache: dict[tuple[int, int], tuple[float, float]] = {}
-        self._y_key = None
+        self._rect_cache: dict[tuple[int, int], list[QRectF]] = {}
+        self._width = -1
         self.verticalScrollBar().valueChanged.connect(self._scrolled)
 
     # geometry --------------------------------------------------------------------------------
+    def setDocument(self, document) -> None:
+        super().setDocument(document)
+        document.documentLayout().documentSizeChanged.connect(lambda _size: self.invalidate_geometry())
+        self.invalidate_geometry()
+
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         cr = self.contentsRect()
         self.margin.setGeometry(QRect(cr.left(), cr.top(), MARGIN_WIDTH, cr.height()))
+        if self.viewport().width() != self._width:
+            self._width = self.viewport().width()
+            self.invalidate_geometry()
 
     def _scrolled(self, _value: int) -> None:
         self.margin.update()
         self.pane.scrolled.emit()
 
     def invalidate_geometry(self) -> None:
+        """Forget cached line positions (the layout changed: new text, width or font)."""
         self._y_cache.clear()
-
-    def _layout_key(self):
-        return (self.viewport().width(), self.document().defaultFont().pointSizeF(), id(self.document()),
-                self.document().size().height())
+        self._rect_cache.clear()
 
     def span_y(self, start: int, end: int) -> tuple[float, float]:
         """Top and bottom, in document coordinates, of the lines holding code points [start, end)."""
-        key = self._layout_key()
-        if key != self._y_key:
-            self._y_cache.clear()
-            self._y_key = key
         hit = self._y_cache.get((start, end))
         if hit is not None:
             return hit
@@ -210,18 +213,86 @@ class ReaderView(QTextEdit):
             return rect.top() + line.y(), rect.top() + line.y() + line.height()
         return rect.top(), rect.bottom()
 
+    def span_rects(self, start: int, end: int) -> list[QRectF]:
+        """One rectangle per line of code points [start, end), in document coordinates (cached)."""
+        key = (start, end)
+        hit = self._rect_cache.get(key)
+        if hit is not None:
+            return hit
+        omap = self.pane.omap
+        qs, qe = omap.to_qt(start), omap.to_qt(end)
+        doc = self.document()
+        layout_of = doc.documentLayout()
+        rects: list[QRectF] = []
+        block = doc.findBlock(qs)
+        while block.isValid() and block.position() < qe:
+            layout = block.layout()
+            bpos = block.position()
+            br = layout_of.blockBoundingRect(block)
+            for i in range(layout.lineCount()):
+                line = layout.lineAt(i)
+                ls = bpos + line.textStart()
+                le = ls + line.textLength()
+                a, b = max(qs, ls), min(qe, le)
+                if a >= b:
+                    if ls >= qe:
+                        break
+                    continue
+                x1 = line.cursorToX(a - bpos)
+                x2 = line.cursorToX(b - bpos)
+                x1 = x1[0] if isinstance(x1, tuple) else x1
+                x2 = x2[0] if isinstance(x2, tuple) else x2
+                h = line.ascent() + line.descent()
+                rects.append(QRectF(br.left() + min(x1, x2), br.top() + line.y() - 1, abs(x2 - x1), h + 2))
+            block = block.next()
+        self._rect_cache[key] = rects
+        return rects
+
     def span_y_viewport(self, start: int, end: int) -> tuple[float, float]:
         top, bottom = self.span_y(start, end)
         off = self.verticalScrollBar().value()
         return top - off, bottom - off
 
+    def paintEvent(self, event) -> None:
+        """Highlight backgrounds first (cheap rectangles from cached line geometry), then the text."""
+        pane = self.pane
+        if pane.doc is not None and pane.omap is not None:
+            p = QPainter(self.viewport())
+            p.translate(-self.horizontalScrollBar().value(), -self.verticalScrollBar().value())
+            pane.paint_marks(p, *self.visible_span())
+            p.end()
+        super().paintEvent(event)
+
     def visible_span(self) -> tuple[int, int]:
-        """Code points at the top-left and bottom-right of the viewport."""
+        """Code points at the start of the top line and the end of the bottom line in the viewport."""
         omap = self.pane.omap
-        vp = self.viewport()
-        a = self.cursorForPosition(QPoint(0, 0)).position()
-        b = self.cursorForPosition(QPoint(vp.width(), vp.height())).position()
+        off = self.verticalScrollBar().value()
+        a = self._pos_at_y(off, end=False)
+        b = self._pos_at_y(off + self.viewport().height(), end=True)
         return omap.from_qt(a), omap.from_qt(b) + 1
+
+    def _pos_at_y(self, y: float, *, end: bool) -> int:
+        """Qt position at the start (or end) of the line at height ``y`` (document coordinates)."""
+        doc = self.document()
+        lay = doc.documentLayout()
+        lo, hi = 0, doc.blockCount() - 1
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if lay.blockBoundingRect(doc.findBlockByNumber(mid)).bottom() <= y:
+                lo = mid + 1
+            else:
+                hi = mid
+        block = doc.findBlockByNumber(lo)
+        if not block.isValid():
+            return 0
+        top = lay.blockBoundingRect(block).top()
+        layout = block.layout()
+        for i in range(layout.lineCount()):
+            line = layout.lineAt(i)
+            if top + line.y() + line.height() > y or i == layout.lineCount() - 1:
+                start = block.position() + line.textStart()
+                return start + line.textLength() if end else start
+        return block.position()
 
     # interaction -------------------------------------------------------------------------------
     def mouseReleaseEvent(self, event) -> None:
@@ -390,6 +461,7 @@ class DocumentPane(QFrame):
         self._ann_starts: list[int] = []
         self._max_len = 0
         self._matches: list[tuple[int, int]] = []
+        self._match_starts: list[int] = []
         self._match_index = -1
         self._theme_passages: list[dict] = []
         self._theme_index = -1
@@ -648,13 +720,17 @@ class DocumentPane(QFrame):
 
     def refresh_highlights(self) -> None:
         if self.doc is None:
-            self.view.setExtraSelections([])
+            self._anns, self._ann_starts, self._max_len = [], [], 0
+            self.view.viewport().update()
             return
         anns = [a for a in self.session.annotations(self.doc.id) if a.get("status", "anchored") != "orphan"]
         self._anns = anns
         self._ann_starts = [a["target"]["start"] for a in anns]
         self._max_len = max((a["target"]["end"] - a["target"]["start"] for a in anns), default=0)
-        self._apply_extra_selections()
+        self._marks_changed()
+
+    def _marks_changed(self) -> None:
+        self.view.viewport().update()
         self.view.margin.update()
 
     def _cursor(self, start: int, end: int) -> QTextCursor:
@@ -663,39 +739,48 @@ class DocumentPane(QFrame):
         c.setPosition(self.omap.to_qt(end), QTextCursor.MoveMode.KeepAnchor)
         return c
 
-    def _apply_extra_selections(self) -> None:
+    def marks(self, first_cp: int = 0, last_cp: int | None = None) -> list[tuple[int, int, QColor, QColor | None]]:
+        """What is painted under the text between two offsets: (start, end, fill, underline or None),
+        highlights (longest first, so shorter ones lie on top), then find-in-pane matches."""
+        if last_cp is None:
+            last_cp = len(self.doc.text) if self.doc else 0
         s = self.scheme
         session = self.session
-        sels = []
         current = session.current_id
         theme_id = session.active_theme
         theme = session.theme(theme_id) if theme_id else None
-        for ann in sorted(self._anns, key=lambda a: -(a["target"]["end"] - a["target"]["start"])):
+        out = []
+        anns = self.visible_annotations(first_cp, last_cp)
+        for ann in sorted(anns, key=lambda a: -(a["target"]["end"] - a["target"]["start"])):
             t = ann["target"]
-            sel = QTextEdit.ExtraSelection()
-            sel.cursor = self._cursor(t["start"], t["end"])
-            fmt = QTextCharFormat()
             color = session.color_of(ann)
             alpha = s.highlight_alpha
+            under = None
+            if theme and theme_id in ann.get("themes", []):
+                under = QColor(theme["color"])
+                alpha = min(255, alpha + 30)
             if ann["id"] == current:
                 alpha = min(255, alpha + 55)
-                fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.SingleUnderline)
-                fmt.setUnderlineColor(color.darker(150))
-            if theme and theme_id in ann.get("themes", []):
-                fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.SingleUnderline)
-                fmt.setUnderlineColor(QColor(theme["color"]))
-                alpha = min(255, alpha + 30)
-            fmt.setBackground(style.translucent(color, alpha))
-            sel.format = fmt
-            sels.append(sel)
-        for i, (a, b) in enumerate(self._matches):
-            sel = QTextEdit.ExtraSelection()
-            sel.cursor = self._cursor(a, b)
-            fmt = QTextCharFormat()
-            fmt.setBackground(style.translucent(s.search, 230 if i == self._match_index else 110))
-            sel.format = fmt
-            sels.append(sel)
-        self.view.setExtraSelections(sels)
+                under = color.darker(150) if under is None else under
+            out.append((t["start"], t["end"], style.translucent(color, alpha), under))
+        if self._matches:
+            lo = max(0, bisect_left(self._match_starts, first_cp) - 1)
+            hi = bisect_right(self._match_starts, last_cp)
+            for i in range(lo, hi):
+                a, b = self._matches[i]
+                out.append((a, b, style.translucent(s.search, 230 if i == self._match_index else 110), None))
+        return out
+
+    def paint_marks(self, p: QPainter, first_cp: int, last_cp: int) -> None:
+        view = self.view
+        for start, end, fill, under in self.marks(first_cp, last_cp):
+            for r in view.span_rects(start, end):
+                p.fillRect(r, fill)
+                if under is not None:
+                    p.fillRect(QRectF(r.left(), r.bottom() - 2, r.width(), 2), under)
+
+    def _apply_extra_selections(self) -> None:
+        self._marks_changed()
 
     def visible_annotations(self, first_cp: int, last_cp: int) -> list[dict]:
         lo = bisect_left(self._ann_starts, first_cp - self._max_len)
@@ -805,6 +890,7 @@ class DocumentPane(QFrame):
                 self._matches.append((m.start(), m.end()))
                 if len(self._matches) >= 5000:
                     break
+        self._match_starts = [a for a, _b in self._matches]
         if self._matches:
             top = self.top_offset() or 0
             self._match_index = next((i for i, (a, _b) in enumerate(self._matches) if a >= top), 0)

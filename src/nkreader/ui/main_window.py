@@ -10,6 +10,7 @@ Panes, documents, scroll positions and the window layout are saved in the store'
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -212,23 +213,22 @@ class MainWindow(QMainWindow):
         self._add_dock("annotations", "Highlights", self.annotations_dock, Qt.DockWidgetArea.RightDockWidgetArea)
         self._add_dock("search", "Search", self.search_dock, Qt.DockWidgetArea.RightDockWidgetArea)
         self.tabifyDockWidget(self.docks["annotations"], self.docks["search"])
-        self.related_dock = self._optional_dock("related", "Related passages", "nkreader.ui.related_dock",
-                                                ("RelatedDock", "RelatedPassagesDock", "RelatedWidget"),
-                                                Qt.DockWidgetArea.RightDockWidgetArea)
-        if self.related_dock is not None:
+        # the related dock and the matrix view are made when first shown: the related dock's
+        # ranking imports numpy and a stemmer (~0.5 s), which must stay off the start-up path
+        self.related_dock = None
+        self.matrix_view = None
+        self._related_timer = QTimer(self)
+        self._related_timer.setSingleShot(True)
+        self._related_timer.setInterval(350)
+        self._related_timer.timeout.connect(self._feed_related)
+        self.session.currentChanged.connect(lambda _id: self._related_timer.start())
+        if self._lazy_dock("related", "Related passages", "nkreader.ui.related_dock",
+                           ("RelatedDock", "RelatedPassagesDock", "RelatedWidget"),
+                           Qt.DockWidgetArea.RightDockWidgetArea):
             self.tabifyDockWidget(self.docks["annotations"], self.docks["related"])
-            self._related_timer = QTimer(self)
-            self._related_timer.setSingleShot(True)
-            self._related_timer.setInterval(350)
-            self._related_timer.timeout.connect(self._feed_related)
-            self.session.currentChanged.connect(lambda _id: self._related_timer.start())
-            self.docks["related"].visibilityChanged.connect(lambda v: self._related_timer.start() if v else None)
-        self.matrix_view = self._optional_dock("matrix", "Theme × author matrix", "nkreader.ui.matrix_view",
-                                               ("MatrixView", "ThemeMatrixView", "MatrixWidget"),
-                                               Qt.DockWidgetArea.BottomDockWidgetArea)
-        if self.matrix_view is not None:
+        if self._lazy_dock("matrix", "Theme × author matrix", "nkreader.ui.matrix_view",
+                           ("MatrixView", "ThemeMatrixView", "MatrixWidget"), Qt.DockWidgetArea.BottomDockWidgetArea):
             self.docks["matrix"].hide()
-            self.docks["matrix"].visibilityChanged.connect(lambda v: self.matrix_view.refresh() if v else None)
         self.docks["annotations"].raise_()
 
         # wiring
@@ -309,8 +309,39 @@ class MainWindow(QMainWindow):
         self.docks[name] = dock
         return dock
 
-    def _optional_dock(self, name, title, module_name, class_names, area):
-        cls = _widget_class(_import_optional(module_name), class_names)
+    def _lazy_dock(self, name, title, module_name, class_names, area) -> bool:
+        """A dock for a colleague's widget, made the first time the dock is shown."""
+        try:
+            spec = importlib.util.find_spec(module_name)
+        except (ImportError, ValueError):
+            spec = None
+        if spec is None:
+            return False
+        placeholder = QLabel("Loading…")
+        placeholder.setTextFormat(Qt.TextFormat.PlainText)
+        placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        dock = self._add_dock(name, title, placeholder, area)
+        dock.setProperty("lazy_module", module_name)
+        dock.setProperty("lazy_classes", list(class_names))
+        dock.visibilityChanged.connect(lambda visible, name=name: self._dock_shown(name) if visible else None)
+        return True
+
+    def _dock_shown(self, name: str) -> None:
+        widget = self.optional_widget(name)
+        if name == "related":
+            self._related_timer.start()
+        elif name == "matrix" and widget is not None and hasattr(widget, "refresh"):
+            widget.refresh()
+
+    def optional_widget(self, name: str):
+        """The related dock's or matrix view's widget, made now if it was not yet."""
+        attr = {"related": "related_dock", "matrix": "matrix_view"}[name]
+        widget = getattr(self, attr)
+        dock = self.docks.get(name)
+        if widget is not None or dock is None:
+            return widget
+        module_name = dock.property("lazy_module")
+        cls = _widget_class(_import_optional(module_name), tuple(dock.property("lazy_classes") or ()))
         if cls is None:
             return None
         try:
@@ -321,8 +352,12 @@ class MainWindow(QMainWindow):
         except Exception as exc:
             print(f"nkreader: {module_name} could not be shown: {exc}")
             return None
-        self._add_dock(name, title, widget, area)
+        dock.setWidget(widget)
+        setattr(self, attr, widget)
         self._connect_optional(widget)
+        if name == "related":
+            for pane in self.panes:
+                pane.selectionChanged.connect(lambda _p: self._related_timer.start())
         return widget
 
     def _connect_optional(self, widget) -> None:
@@ -539,7 +574,7 @@ class MainWindow(QMainWindow):
         pane.documentChanged.connect(self._pane_document_changed)
         pane.closeRequested.connect(self.close_pane)
         pane.annotationActivated.connect(lambda _id: self._show_passage_dock())
-        if getattr(self, "_related_timer", None) is not None:
+        if self.related_dock is not None:
             pane.selectionChanged.connect(lambda _p: self._related_timer.start())
         if index is None:
             self.splitter.addWidget(pane)

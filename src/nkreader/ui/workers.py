@@ -83,6 +83,9 @@ def start_task(fn: Callable[[Task], object], *, title: str = "", on_result=None,
     if on_progress:
         task.signals.progress.connect(on_progress)
     Task._running.add(task)
+    pool = QThreadPool.globalInstance()
+    if pool.maxThreadCount() < 4:
+        pool.setMaxThreadCount(4)  # tasks mostly wait on files or hold the GIL in turns: a few more threads
 
     def finished():
         Task._running.discard(task)
