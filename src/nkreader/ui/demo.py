@@ -101,7 +101,8 @@ def main(argv=None) -> int:
         current = [a for a in anns if a["doc_id"] == "bell-fattig"]
         target = next((a for a in current if "forcibly" in a["target"]["exact"]), current[0])
         window.session.set_current(target["id"])
-        left.scroll_to_offset(lib.document("suh-2002").paragraphs[4].start)
+        suh = lib.document("suh-2002").text
+        left.scroll_to_offset(suh.index("Reaching South Korea"), fraction=0.04)
         right.scroll_to_offset(lib.document("bell-fattig").paragraphs[2].start)
         window.session.set_active_theme("")
         window.annotations_dock.set_document("bell-fattig")

@@ -80,6 +80,10 @@ class Margin(QWidget):
         p.setPen(QColor(s.muted))
         for para in doc.paragraphs[lo:hi]:
             top, _ = view.span_y_viewport(para.start, para.start + 1)
+            if top < 0:
+                # the paragraph began above the viewport: keep its number in sight at the top
+                nxt = view.span_y_viewport(para.end, para.end + 1)[0] if para.end < len(doc.text) else top + 1e9
+                top = min(2.0, nxt - fm.height() - 4)
             rect = QRect(0, int(top), number_right, fm.height() + 2)
             p.drawText(rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop, str(para.number))
         if doc.pages:
@@ -689,6 +693,8 @@ class DocumentPane(QFrame):
         pal.setColor(QPalette.ColorGroup.Inactive, QPalette.ColorRole.Highlight, QColor(scheme.selection))
         pal.setColor(QPalette.ColorGroup.Inactive, QPalette.ColorRole.HighlightedText, QColor(scheme.text))
         self.view.setPalette(pal)
+        self.view.viewport().setPalette(pal)
+        self.view.viewport().setAutoFillBackground(True)
         self.refresh_highlights()
         self.view.margin.update()
 

@@ -85,7 +85,7 @@ class ThemeDock(QWidget):
         self.tree = QTreeWidget()
         self.tree.setObjectName("themeTree")
         self.tree.setColumnCount(2)
-        self.tree.setHeaderLabels(["Theme", "Passages"])
+        self.tree.setHeaderLabels(["Theme", "#"])
         self.tree.setRootIsDecorated(True)
         self.tree.setUniformRowHeights(True)
         self.tree.header().setStretchLastSection(False)
