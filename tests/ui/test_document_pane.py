@@ -160,3 +160,58 @@ def test_copy_is_plain_text(qtbot, session):
     pane.select_span(0, 30)
     mime = pane.view.createMimeDataFromSelection()
     assert mime.hasText() and not mime.hasHtml()
+
+
+def test_highlights_follow_an_edited_document_and_orphans_are_kept(qtbot, tmp_path, corpus_writer):
+    folder = corpus_writer(tmp_path / "corpus", {"doc": "First paragraph here.\n\nThe quoted passage is here.\n\nEnd.",
+                                                 "other": "x"})
+    lib = Library.open(folder, tmp_path / "data")
+    kept = lib.highlight_quote("doc", "quoted passage")
+    lost = lib.highlight_quote("doc", "First paragraph")
+    lib.close()
+    (folder / "doc.txt").write_text("A new opening line was added.\n\nThe quoted passage is here.\n\nEnd.", encoding="utf-8")
+    lib = Library.open(folder, tmp_path / "data")
+    session = Session(lib)
+    messages = []
+    session.message.connect(messages.append)
+    pane = make_pane(qtbot, session, "doc")
+    text = lib.document("doc").text
+    moved = lib.annotation(kept["id"])
+    assert text[moved["target"]["start"]:moved["target"]["end"]] == "quoted passage"
+    assert lib.annotation(lost["id"])["status"] == "orphan"  # kept, not dropped
+    assert [m[0] for m in pane.marks()] == [moved["target"]["start"]]
+    assert messages and "could not be placed" in messages[-1]
+    lib.close()
+
+
+def test_paginated_document_shows_pages(qtbot, session):
+    from nkreader.core.model import Document, DocumentMetadata, Page, Paragraph
+
+    text = "Page one text.\n\nPage two text."
+    doc = Document(id="suh-2002", path=session.corpus.entry("suh-2002").path, text=text,
+                   paragraphs=[Paragraph(1, 0, 14, page=1), Paragraph(2, 16, 30, page=2, page_label="ii")],
+                   kind="pdf", pages=[Page(1, 0, 15, "i"), Page(2, 16, 30, "ii")],
+                   metadata=DocumentMetadata(title="T", authors=("A",), year=2000))
+    pane = DocumentPane(session)
+    qtbot.addWidget(pane)
+    pane.show()
+    pane.set_document(doc)
+    assert pane.page_starts == [0, 16]
+    assert "2 pages" in pane.venue_label.text()
+    pane.view.margin.repaint()
+
+
+def test_note_marker_in_the_margin_opens_the_note(qtbot, session):
+    pane = make_pane(qtbot, session, "bell-fattig")
+    text = session.document("bell-fattig").text
+    a = text.index("38th parallel")
+    cmd = commands.AddHighlight(session, "bell-fattig", a, a + 13, note="a note")
+    session.push(cmd)
+    pane.refresh_highlights()
+    pane.scroll_to_span(a, a + 13)
+    pane.view.margin.grab()  # paint it now
+    assert pane.view.margin._markers
+    rect, ann_id = pane.view.margin._markers[0]
+    assert ann_id == cmd.ann_id
+    qtbot.mouseClick(pane.view.margin, Qt.MouseButton.LeftButton, pos=rect.center())
+    assert session.current_id == cmd.ann_id

@@ -273,3 +273,29 @@ def test_matrix_view_is_made_when_shown(qtbot, window):
     window.library.highlight_quote("suh-2002", "humanitarian", themes=[theme["id"]])
     window.session.notify("annotations", "themes")
     assert window.matrix_view.matrix.themes
+
+
+def test_clicking_a_highlight_in_the_dock_scrolls_its_pane_to_it(qtbot, window):
+    lib = window.library
+    text = lib.document("suh-2002").text
+    far = text.rindex("reconciliation")
+    ann = lib.highlight("suh-2002", far, far + 14, note="far away")
+    window.session.notify("annotations")
+    left = window.panes[0]
+    window.set_active_pane(left)
+    assert not left.is_span_visible(far, far + 14)
+    dock = window.annotations_dock
+    item = next(dock.list.item(i) for i in range(dock.list.count())
+                if dock.list.item(i).data(Qt.ItemDataRole.UserRole) == ann["id"])
+    dock.list.itemClicked.emit(item)
+    assert left.is_span_visible(far, far + 14)
+    assert window.session.current_id == ann["id"]
+    assert window.passage_dock.note.toPlainText() == "far away"
+
+
+def test_a_highlight_in_a_document_not_shown_opens_it(qtbot, window):
+    ann = window.library.highlight_quote("kwon-2023", "human security")
+    window.session.notify("annotations")
+    window.show_annotation(ann["id"])
+    pane = window.pane_showing("kwon-2023")
+    assert pane is not None and pane.is_span_visible(ann["target"]["start"], ann["target"]["end"])

@@ -618,6 +618,10 @@ class DocumentPane(QFrame):
             self.documentChanged.emit(self)
             return
         self.omap = OffsetMap(doc.text)
+        try:
+            self.session.reanchor(doc)
+        except Exception as exc:  # never block reading on it
+            self.session.message.emit(f"Could not check the highlights of {doc.id}: {exc}")
         self.para_starts = [p.start for p in doc.paragraphs]
         self.page_starts = [p.start for p in doc.pages]
         meta = doc.metadata

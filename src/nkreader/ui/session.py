@@ -123,6 +123,36 @@ class Session(QObject):
             return doc_id
         return meta.citation or meta.author_label
 
+    def reanchor(self, doc: Document) -> list[dict]:
+        """Place this document's highlights on its current text (it may have changed since they
+        were made: a corrected file, a new edition). Moved ones are updated; those that cannot be
+        placed become orphans, kept and listed, never dropped. Returns the orphans."""
+        from nkreader.core.anchors import TextAnchor, anchor_span, resolve
+
+        changed, orphans = [], []
+        for ann in self.library.annotations(doc.id, layer=None):
+            target = ann["target"]
+            stale = ann.get("fingerprint") != doc.fingerprint or ann.get("status") == "orphan"
+            if not stale and 0 <= target["start"] < target["end"] <= len(doc.text):
+                continue
+            res = resolve(TextAnchor.from_dict(target), doc.text)
+            if not res.found:
+                orphans.append(ann)
+                if ann.get("status") != "orphan":
+                    changed.append({**ann, "status": "orphan"})
+                continue
+            page = doc.page_at(res.start).number if doc.paginated else None
+            new = anchor_span(doc.text, res.start, res.end, page)
+            changed.append({**ann, "target": new.to_dict(), "fingerprint": doc.fingerprint, "status": "anchored"})
+        if changed:
+            self.store.put_many("annotations", changed)
+            self.invalidate({"annotations"})
+        if orphans:
+            n = len(orphans)
+            self.message.emit(f"{n} highlight{'s' if n != 1 else ''} in {self.entry_label(doc.id)} could not be "
+                              "placed in its current text; they are kept and listed with ⚠ in Highlights.")
+        return orphans
+
     # changes -----------------------------------------------------------------------------------
     def invalidate(self, kinds) -> None:
         kinds = set(kinds)
