@@ -420,12 +420,18 @@ class PageSource:
             raise DocumentError(f"{name} could not be opened as {what}: {e}") from None
         self._doc = doc
         try:
+            # MuPDF sniffs the content and ignores ``filetype``: a web page or an image named .pdf
+            # opens as one page of HTML or of pixels. The page view shows PDFs and EPUBs only.
+            if self.kind == "pdf" and not doc.is_pdf:
+                raise DocumentError(f"{name} is not a PDF")
             if doc.needs_pass:
                 if not password:
                     raise DocumentError(f"{name} is encrypted: a password is needed")
                 if not doc.authenticate(password):
                     raise DocumentError(f"{name} is encrypted and the password given is wrong")
             self.page_count = doc.page_count  # an EPUB is laid out here
+            if self.page_count == 0:
+                raise DocumentError(f"{name} is damaged or truncated: no page could be recovered")
             self.sizes: list[tuple[float, float]] = []
             for i in range(self.page_count):
                 try:
