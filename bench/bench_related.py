@@ -135,9 +135,13 @@ def metrics(rankings: list[list[tuple[str, int]]], dev: list[dict], min_grade: i
 def evaluate(docs, dev, params: R.Params | None = None, index: R.RelatedIndex | None = None):
     by_id = {d.id: d for d in docs}
     index = index or R.build_index(docs, params=params)
+    old = index.params
     if params is not None:
         index.params = params
-    return [ranking_of(index, by_id, q) for q in dev]
+    try:
+        return [ranking_of(index, by_id, q) for q in dev]
+    finally:
+        index.params = old
 
 
 def fmt(m: dict) -> str:
@@ -154,11 +158,21 @@ def quality(args) -> None:
     base = BM25Baseline(docs)
     base_rank = [base.rank(q["doc_id"], docs_by(docs)[q["doc_id"]].text[q["span"][0]:q["span"][1]])
                  for q in dev]
+    lexical = R.build_index(docs, embed=False)
+    lex = evaluate(docs, dev, index=lexical)
     index = R.build_index(docs)
     ours = evaluate(docs, dev, index=index)
+    dense = index.dense_para is not None
     for g, label in ((1, "all pairs"), (2, "grade-2 pairs")):
-        print(f"  BM25 baseline ({label}): {fmt(metrics(base_rank, dev, g))}")
-        print(f"  nkreader      ({label}): {fmt(metrics(ours, dev, g))}")
+        print(f"  BM25 baseline        ({label}): {fmt(metrics(base_rank, dev, g))}")
+        print(f"  nkreader lexical     ({label}): {fmt(metrics(lex, dev, g))}")
+        if dense:
+            print(f"  nkreader + MiniLM    ({label}): {fmt(metrics(ours, dev, g))}")
+    if dense:
+        only = replace(R.Params(), w_para=0.0, w_sent=0.0, w_bigram=0.0, prf_weight=0.0, context_weight=0.0)
+        print(f"  MiniLM alone          (all pairs): {fmt(metrics(evaluate(docs, dev, only, index), dev))}")
+    else:
+        print("  (embedding model not installed: lexical signals only)")
     # ablations: what each part brings
     p0 = R.Params()
     for name, p in [
@@ -167,6 +181,7 @@ def quality(args) -> None:
         ("no paragraph context", replace(p0, context_weight=0.0)),
         ("no query expansion", replace(p0, prf_weight=0.0)),
         ("passage BM25 only (stemmed)", replace(p0, w_sent=0.0, w_bigram=0.0, context_weight=0.0, prf_weight=0.0)),
+        ("no embeddings", replace(p0, w_dense=0.0)),
     ]:
         print(f"  ablation {name:28s}: {fmt(metrics(evaluate(docs, dev, p, index), dev))}")
     if args.verbose:

@@ -130,6 +130,16 @@ class Embedder:
         self.inputs = {i.name for i in self.session.get_inputs()}
         self.tokenizer = WordPiece()
         self._lock = threading.Lock()
+        self._recent: dict[str, np.ndarray] = {}  # the last queries: re-ranking after a dismissal is free
+
+    def encode_one(self, text: str) -> np.ndarray:
+        hit = self._recent.get(text)
+        if hit is None:
+            hit = self.encode([text])[0]
+            if len(self._recent) >= 256:
+                self._recent.pop(next(iter(self._recent)))
+            self._recent[text] = hit
+        return hit
 
     def encode(self, texts: list[str], batch: int = 32) -> np.ndarray:
         """Unit vectors, one row per text (an empty text gives a zero row)."""

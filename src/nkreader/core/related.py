@@ -35,6 +35,7 @@ import tempfile
 import threading
 import unicodedata
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
@@ -489,7 +490,9 @@ class RelatedIndex:
     def _combine(self, raw: dict, mask: np.ndarray, qvec: np.ndarray | None,
                  dense: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
         p = self.params
-        signals = {"para": raw["para"], "sent": self._sentence_signal(raw["sent"]), "bigram": raw["bigram"]}
+        if "sent_signal" not in raw:
+            raw["sent_signal"] = self._sentence_signal(raw["sent"])
+        signals = {"para": raw["para"], "sent": raw["sent_signal"], "bigram": raw["bigram"]}
         total = np.zeros(self.n_units, dtype=np.float32)
         for name, w in (("para", p.w_para), ("sent", p.w_sent), ("bigram", p.w_bigram)):
             sig = signals[name]
@@ -520,8 +523,10 @@ class RelatedIndex:
                 pre = lexical[cand] + para[cand]
                 cand = cand[np.argpartition(-pre, p.dense_candidates - 1)[: p.dense_candidates]]
             best = np.full(self.n_units, -1.0, dtype=np.float32)
-            rows = np.concatenate([np.arange(self.dense_ptr[u], self.dense_ptr[u + 1]) for u in cand]) \
-                if len(cand) else np.zeros(0, dtype=np.int64)
+            starts, ends = self.dense_ptr[cand], self.dense_ptr[cand + 1]
+            counts = ends - starts
+            rows = np.repeat(starts - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts) \
+                + np.arange(int(counts.sum()))
             if len(rows):
                 sims = self.dense_sent[rows] @ qvec
                 np.maximum.at(best, self.dense_owner[rows], sims.astype(np.float32))
@@ -533,14 +538,14 @@ class RelatedIndex:
     def query_vector(self, text: str, source_unit: int | None = None, context: str = "") -> np.ndarray | None:
         if self.embedder is None or self.dense_para is None:
             return None
-        q = self.embedder.encode([text])[0]
+        q = self.embedder.encode_one(text) if hasattr(self.embedder, "encode_one") else self.embedder.encode([text])[0]
         p = self.params
         if p.dense_context > 0:
             ctx = None
             if source_unit is not None:
                 ctx = self.dense_para[source_unit]
             elif context.strip():
-                ctx = self.embedder.encode([context])[0]
+                ctx = self.embedder.encode([context])[0]  # pragma: no cover - dense_context is 0 by default
             if ctx is not None:
                 q = q + np.float32(p.dense_context) * ctx
         n = float(np.linalg.norm(q))
@@ -584,8 +589,12 @@ class RelatedIndex:
         q, qs, qb = self.query_terms(text, context)
         if not mask.any() or not q:
             return np.full(self.n_units, -np.inf, dtype=np.float32), np.zeros(0, dtype=np.int64)
-        qvec = self.query_vector(text, source_unit, context) if self.params.w_dense > 0 else None
+        pending = None
+        if self.params.w_dense > 0 and self.embedder is not None and self.dense_para is not None:
+            # the query's embedding runs while the lexical signals are computed (it frees the GIL)
+            pending = _POOL.submit(self.query_vector, text, source_unit, context)
         raw = self._raw(q, qs, qb)
+        qvec = pending.result() if pending is not None else None
         total, dense = self._combine(raw, mask, qvec)
         extra = self._prf(q, total, mask)
         if extra:
@@ -908,6 +917,7 @@ def _remove_stale(cache: Path, doc: Document, keep: str) -> None:
         pass
 
 
+_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nkreader-embed")
 _INDEXES: dict[tuple, RelatedIndex] = {}
 _INDEX_LOCK = threading.Lock()
 
