@@ -1,0 +1,488 @@
+"""The page view: rendering off the GUI thread, the cache, zoom, selection, highlights, links."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest
+
+pymupdf = pytest.importorskip("pymupdf")
+
+from PySide6.QtCore import QPoint, Qt, QUrl  # noqa: E402
+from PySide6.QtGui import QColor, QGuiApplication  # noqa: E402
+
+import nkreader.ui  # noqa: E402,F401  (the PySide6 6.12.0 guard first)
+from nkreader.core.documents import open_document  # noqa: E402
+from nkreader.core.pdf_pages import PageSource  # noqa: E402
+from nkreader.ui.page_view import PIXELS_PER_POINT_100, PAGE_MARGIN, PageView, page_view_panel  # noqa: E402
+
+A4 = (595, 842)
+P1 = ("The first paragraph describes the office of civil soci-\n"
+      "ety groups that help refugees on their way south and the flow of people across the border.")
+P2 = "Time and time again it is the so-called big picture issues that dominate the headlines."
+
+
+def _page(doc, size=A4):
+    page = doc.new_page(width=size[0], height=size[1])
+    page.insert_font(fontname="F0", fontbuffer=pymupdf.Font("cjk").buffer)
+    return page
+
+
+def _box(page, rect, text, size=11):
+    assert page.insert_textbox(pymupdf.Rect(*rect), text, fontname="F0", fontsize=size) >= 0
+
+
+def make_pdf(path, pages=3, *, links=(), labels=True):
+    doc = pymupdf.open()
+    for n in range(pages):
+        p = _page(doc)
+        p.insert_text((72, 40), "Forced Migration Review 45", fontname="F0", fontsize=9)
+        if n == 0:
+            _box(p, (72, 80, 523, 160), P1)
+            _box(p, (72, 200, 523, 260), P2)
+        else:
+            _box(p, (72, 80, 523, 200), f"Page {n + 1} opens with its own sentence about border crossings and "
+                                         f"brokers, numbered {n + 1} so that each page reads differently.")
+        p.insert_text((290, 815), str(n + 44), fontname="F0", fontsize=8)
+    for page_index, rect, link in links:
+        link = dict(link)
+        link["from"] = pymupdf.Rect(*rect)
+        doc[page_index].insert_link(link)
+    if labels:
+        doc.set_page_labels([{"startpage": 0, "prefix": "", "style": "D", "firstpagenum": 44}])
+    doc.save(path)
+    doc.close()
+    return path
+
+
+@pytest.fixture
+def sample(tmp_path):
+    path = make_pdf(tmp_path / "bell.pdf")
+    return open_document(path)
+
+
+@pytest.fixture
+def view(qtbot):
+    v = PageView(None)
+    qtbot.addWidget(v)
+    v.resize(700, 900)
+    v.show()
+    qtbot.waitExposed(v)
+    yield v
+    v.shutdown()
+
+
+def show(view, doc, qtbot, **kw):
+    view.set_document(doc, **kw)
+    qtbot.waitUntil(view.ready, timeout=5000)
+    assert view.wait_idle(5000)
+
+
+def word(view, page, text, nth=0):
+    layout = view.layout_of(page)
+    found = [w for w in layout.words if w.text == text]
+    return found[nth]
+
+
+def centre(view, page, w) -> QPoint:
+    r = view.page_rect(page)
+    return QPoint(int(r.left() + (w.x0 + w.x1) / 2 * view.scale), int(r.top() + (w.y0 + w.y1) / 2 * view.scale))
+
+
+def pixel(view, point: QPoint) -> QColor:
+    return view.viewport().grab().toImage().pixelColor(point)
+
+
+# --- rendering ---------------------------------------------------------------------------------
+
+
+def test_first_page_is_rendered_and_drawn(view, sample, qtbot):
+    show(view, sample, qtbot)
+    assert view.page_count() == 3 and view.visible_pages()[0] == 0
+    key = round(view.scale * view.devicePixelRatioF() * 1000)
+    assert (0, key) in view.cached_pages()
+    image = view.viewport().grab().toImage()
+    r = view.page_rect(0)
+    w = word(view, 0, "describes")
+    ink = [image.pixelColor(int(r.left() + x * view.scale), int(r.top() + (w.y0 + w.y1) / 2 * view.scale)).lightness()
+           for x in range(int(w.x0), int(w.x1))]
+    assert min(ink) < 120  # the word is drawn in dark ink
+    assert image.pixelColor(int(r.left() + 5), int(r.top() + 5)).lightness() > 250  # on white paper
+
+
+def test_rendering_happens_off_the_gui_thread(view, sample, qtbot, monkeypatch):
+    threads = []
+    real = PageSource.render
+
+    def spy(self, *a, **kw):
+        threads.append(threading.current_thread())
+        return real(self, *a, **kw)
+
+    monkeypatch.setattr(PageSource, "render", spy)
+    show(view, sample, qtbot)
+    assert threads and all(t is not threading.main_thread() for t in threads)
+    assert {t.name for t in threads} == {"nkreader-pages"}
+
+
+def test_zoom_modes(view, sample, qtbot):
+    show(view, sample, qtbot)
+    vp = view.viewport()
+    assert view.zoom == "fit-width"
+    assert view.page_rect(0).width() == pytest.approx(vp.width() - 2 * PAGE_MARGIN, abs=1)
+    view.set_zoom("fit-page")
+    assert view.page_rect(0).height() <= vp.height() - 2 * PAGE_MARGIN + 1
+    assert view.page_rect(0).top() >= 0 and view.page_rect(0).bottom() <= vp.height()
+    view.set_zoom(200)
+    assert view.scale == pytest.approx(2 * PIXELS_PER_POINT_100)
+    assert view.page_rect(0).width() == pytest.approx(595 * 2 * 96 / 72)
+    view.set_zoom("150%")
+    assert view.zoom_percent() == pytest.approx(150)
+    view.zoom_in()
+    assert view.zoom_percent() == pytest.approx(175)
+    view.zoom_out()
+    view.zoom_out()
+    assert view.zoom_percent() == pytest.approx(125)
+    with pytest.raises(ValueError):
+        view.set_zoom("sideways")
+    view.set_zoom(100000)
+    assert view.zoom_percent() == pytest.approx(800)
+    assert view.wait_idle(5000)
+    assert any(k[1] == round(view.scale * view.devicePixelRatioF() * 1000) for k in view.cached_pages())
+
+
+def test_zoom_keeps_the_place(view, tmp_path, qtbot):
+    doc = open_document(make_pdf(tmp_path / "long.pdf", pages=12))
+    show(view, doc, qtbot)
+    view.scroll_to_page(6)
+    assert view.current_page() == 6
+    view.set_zoom(200)
+    assert view.current_page() == 6
+    view.set_zoom("fit-page")
+    r = view.page_rect(6)
+    assert view.current_page() == 6 and r.top() >= 0 and r.bottom() <= view.viewport().height()
+
+
+def test_fit_width_follows_the_window(view, sample, qtbot):
+    show(view, sample, qtbot)
+    view.resize(500, 900)
+    qtbot.waitUntil(lambda: abs(view.page_rect(0).width() - (view.viewport().width() - 2 * PAGE_MARGIN)) <= 1,
+                    timeout=3000)
+
+
+def test_the_cache_is_bounded_while_scrolling(view, tmp_path, qtbot):
+    doc = open_document(make_pdf(tmp_path / "long.pdf", pages=30))
+    show(view, doc, qtbot)
+    one_page = next(iter(view._images.values()))[0].sizeInBytes()
+    view.cache_bytes = 4 * one_page
+    vbar = view.verticalScrollBar()
+    for value in range(0, vbar.maximum() + 1, max(1, view.viewport().height() // 2)):
+        vbar.setValue(value)
+        assert view.wait_idle(5000)
+        assert view.cached_bytes() <= view.cache_bytes + one_page
+    assert len(view.cached_pages()) <= 5
+    assert view.visible_pages()[-1] == 29
+
+
+def test_a_huge_page_is_rendered_within_the_pixel_cap(view, tmp_path, qtbot):
+    doc = pymupdf.open()
+    page = _page(doc, (14400, 14400))
+    _box(page, (200, 200, 9000, 2000), "A poster-sized page with one big sentence on it.", 200)
+    path = tmp_path / "poster.pdf"
+    doc.save(path)
+    opened = open_document(path)
+    view.max_pixels = 2_000_000
+    show(view, opened, qtbot)
+    view.set_zoom(200)
+    assert view.wait_idle(10000)
+    (image, capped), = [v for k, v in view._images.items() if k[1] == round(view.scale * view.devicePixelRatioF() * 1000)]
+    assert capped and image.width() * image.height() <= 2_000_000
+    assert view.page_rect(0).width() == pytest.approx(14400 * 2 * 96 / 72)  # drawn full size, scaled
+
+
+def test_a_text_document_has_no_pages(view, qtbot, tmp_path):
+    path = tmp_path / "plain.txt"
+    path.write_text("Just a text.\n", encoding="utf-8")
+    view.set_document(open_document(path))
+    assert not view.ready() and "no pages" in view.error
+    view.viewport().grab()  # paints the message, no crash
+
+
+def test_an_encrypted_pdf_needs_its_password(view, qtbot, tmp_path):
+    doc = pymupdf.open()
+    doc.new_page().insert_text((72, 72), "Secret seminar notes.")
+    path = tmp_path / "locked.pdf"
+    doc.save(path, encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw="seminar", owner_pw="o")
+    opened = open_document(path, password="seminar")
+    messages = []
+    view.message.connect(messages.append)
+    view.set_document(opened)
+    qtbot.waitUntil(lambda: bool(view.error), timeout=5000)
+    assert view.error == "locked.pdf is encrypted: a password is needed" and messages == [view.error]
+    show(view, opened, qtbot, password="seminar")
+    assert view.error == "" and [w.text for w in view.layout_of(0).words] == ["Secret", "seminar", "notes."]
+
+
+def test_a_scanned_page_says_there_is_no_text(view, qtbot, tmp_path):
+    pix = pymupdf.Pixmap(pymupdf.csRGB, pymupdf.IRect(0, 0, 100, 100), False)
+    pix.clear_with(180)
+    doc = pymupdf.open()
+    doc.new_page().insert_image(pymupdf.Rect(72, 300, 472, 700), pixmap=pix)
+    path = tmp_path / "scan.pdf"
+    doc.save(path)
+    show(view, open_document(path), qtbot)
+    assert not view.layout_of(0).has_text
+    r = view.page_rect(0)
+    qtbot.mousePress(view.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(int(r.left() + 100), int(r.top() + 420)))
+    qtbot.mouseMove(view.viewport(), QPoint(int(r.left() + 400), int(r.top() + 600)))
+    qtbot.mouseRelease(view.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(int(r.left() + 400), int(r.top() + 600)))
+    assert view.selection_span() is None
+    band = view.viewport().grab().toImage().pixelColor(int(r.center().x()), int(r.top() + 16))
+    assert band.name() == QColor(view.scheme.banner).name()
+
+
+# --- selection ------------------------------------------------------------------------------------
+
+
+def drag(qtbot, view, a: QPoint, b: QPoint) -> None:
+    vp = view.viewport()
+    qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=a)
+    for k in range(1, 5):
+        qtbot.mouseMove(vp, a + (b - a) * (k / 4))
+    qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=b)
+
+
+def test_dragging_over_words_selects_their_text(view, sample, qtbot):
+    show(view, sample, qtbot)
+    a, b = word(view, 0, "describes"), word(view, 0, "people")
+    with qtbot.waitSignal(view.spanSelected) as signal:
+        drag(qtbot, view, centre(view, 0, a), centre(view, 0, b))
+    start, end = signal.args
+    assert (start, end) == (a.start, b.end) == view.selection_span()
+    text = sample.text[start:end]
+    assert text == ("describes the office of civil society groups that help refugees on their way south "
+                    "and the flow of people")
+    on_page = "".join(view.layout_of(0).words[i].text for i in view.layout_of(0).words_in(start, end))
+    assert on_page.replace("soci-ety", "society") == text.replace(" ", "")
+    view.copy()
+    assert QGuiApplication.clipboard().text() == text
+
+
+def test_dragging_backwards_and_across_pages(view, sample, qtbot):
+    show(view, sample, qtbot)
+    view.set_zoom(50)
+    assert view.wait_idle(5000)
+    assert 1 in view.visible_pages()
+    a, b = word(view, 1, "brokers,"), word(view, 0, "Time")
+    drag(qtbot, view, centre(view, 1, a), centre(view, 0, b))
+    start, end = view.selection_span()
+    assert sample.text[start:end].startswith("Time and time again") and sample.text[start:end].endswith("brokers,")
+    assert sample.page_at(start).number == 1 and sample.page_at(end - 1).number == 2
+
+
+def test_a_drag_from_the_margin_snaps_to_the_nearest_words(view, sample, qtbot):
+    show(view, sample, qtbot)
+    r = view.page_rect(0)
+    first = word(view, 0, "The")
+    y = int(r.top() + (first.y0 + first.y1) / 2 * view.scale)
+    drag(qtbot, view, QPoint(int(r.left() + 10), y), QPoint(int(r.right() - 5), y))
+    start, end = view.selection_span()
+    assert sample.text[start:end] == "The first paragraph describes the office of civil soci"
+
+
+def test_double_click_selects_a_word_and_a_click_clears(view, sample, qtbot):
+    show(view, sample, qtbot)
+    w = word(view, 0, "refugees")
+    qtbot.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, pos=centre(view, 0, w))
+    assert view.selected_text() == "refugees"
+    r = view.page_rect(0)
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(int(r.left() + 20), int(r.bottom() - 200)))
+    assert view.selection_span() is None
+
+
+def test_headers_and_page_numbers_are_not_selectable(view, sample, qtbot):
+    show(view, sample, qtbot)
+    header = word(view, 0, "Forced")
+    assert not header.mapped
+    qtbot.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, pos=centre(view, 0, header))
+    assert view.selection_span() is None
+
+
+# --- highlights -------------------------------------------------------------------------------------------
+
+
+def test_a_highlight_from_text_offsets_is_drawn_over_its_words(view, sample, qtbot):
+    start = sample.text.index("flow of people")
+    end = start + len("flow of people")
+    view.set_annotations([{"id": "h1", "doc_id": sample.id, "target": {"start": start, "end": end, "page": 1},
+                           "color": "#2e9e5b"}])
+    show(view, sample, qtbot)
+    r = view.page_rect(0)
+    flow, people, across = word(view, 0, "flow"), word(view, 0, "people"), word(view, 0, "across")
+    top_edge = lambda w, x: QPoint(int(r.left() + x * view.scale), int(r.top() + w.y0 * view.scale + 2))  # noqa: E731
+    inside = pixel(view, top_edge(flow, (flow.x0 + people.x1) / 2))
+    outside = pixel(view, top_edge(across, (across.x0 + across.x1) / 2))
+    assert outside.name() == "#ffffff"
+    assert inside.green() > inside.red() and inside.name() != "#ffffff"  # tinted green
+    above = pixel(view, QPoint(int(r.left() + (flow.x0 + 2) * view.scale), int(r.top() + (flow.y0 - 4) * view.scale)))
+    assert above.name() == "#ffffff"
+
+
+def test_clicking_a_highlight_selects_it(view, sample, qtbot):
+    start = sample.text.index("help refugees")
+    ann = {"id": "h2", "doc_id": sample.id, "target": {"start": start, "end": start + 13}, "color": "#f6d365"}
+    view.set_annotations([ann])
+    show(view, sample, qtbot)
+    with qtbot.waitSignal(view.annotationClicked) as signal:
+        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=centre(view, 0, word(view, 0, "refugees")))
+    assert signal.args == ["h2"] and view.current_id == "h2"
+
+
+def test_orphans_are_not_drawn(view, sample, qtbot):
+    view.set_annotations([{"id": "o", "doc_id": sample.id, "status": "orphan", "target": {"start": 0, "end": 9}}])
+    show(view, sample, qtbot)
+    assert view.annotations() == []
+
+
+def test_session_highlights_follow_the_store(qtbot, tmp_path):
+    from nkreader.core.library import Library
+    from nkreader.ui.session import Session
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    make_pdf(corpus / "bell.pdf")
+    lib = Library.open(corpus, tmp_path / "data")
+    try:
+        session = Session(lib)
+        view = PageView(session)
+        qtbot.addWidget(view)
+        view.resize(700, 900)
+        view.show()
+        doc = session.document("bell")
+        show(view, doc, qtbot)
+        start = doc.text.index("civil society")
+        lib.highlight("bell", start, start + len("civil society"), color="#9ad0f5")
+        session.notify("annotations")
+        assert [a["target"]["start"] for a in view.annotations()] == [start]
+        assert len(view.layout_of(0).rects(start, start + 13)) == 2  # "civil soci-" / "ety"
+        view.shutdown()
+    finally:
+        lib.close()
+
+
+# --- scrolling to text ---------------------------------------------------------------------------------------
+
+
+def test_scroll_to_offset_and_top_offset(view, tmp_path, qtbot):
+    doc = open_document(make_pdf(tmp_path / "long.pdf", pages=10))
+    show(view, doc, qtbot)
+    cp = doc.text.index("numbered 7")
+    view.scroll_to_offset(cp, 0.3)
+    qtbot.waitUntil(lambda: view.layout_of(6) is not None, timeout=5000)
+    assert view.wait_idle(5000)
+    assert 6 in view.visible_pages() and view.is_span_visible(cp, cp + 10)
+    view.scroll_to_page(4)
+    assert view.wait_idle(5000)
+    top = view.top_offset()
+    assert doc.page_at(top).number == 5 and doc.text.startswith("Page 5 opens", top)
+
+
+def test_scroll_before_the_pages_are_known_is_kept_for_later(view, tmp_path, qtbot):
+    doc = open_document(make_pdf(tmp_path / "long.pdf", pages=10))
+    view.set_document(doc)
+    view.scroll_to_offset(doc.text.index("numbered 9"))  # sizes not known yet
+    qtbot.waitUntil(lambda: view.ready() and 8 in view.visible_pages(), timeout=5000)
+
+
+# --- links ---------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def linked(tmp_path):
+    links = [
+        (0, (72, 300, 300, 320), {"kind": pymupdf.LINK_URI, "uri": "https://example.org/paper"}),
+        (0, (72, 330, 300, 350), {"kind": pymupdf.LINK_URI, "uri": "javascript:app.alert(1)"}),
+        (0, (72, 360, 300, 380), {"kind": pymupdf.LINK_LAUNCH, "file": "/bin/sh"}),
+        (0, (72, 390, 300, 410), {"kind": pymupdf.LINK_URI, "uri": "file:///etc/passwd"}),
+        (0, (72, 420, 300, 440), {"kind": pymupdf.LINK_GOTO, "page": 2, "to": pymupdf.Point(0, 0)}),
+        (0, (72, 450, 300, 470), {"kind": pymupdf.LINK_URI, "uri": "mailto:editor@example.org"}),
+    ]
+    return open_document(make_pdf(tmp_path / "links.pdf", links=links))
+
+
+def click_pt(qtbot, view, page, x, y):
+    r = view.page_rect(page)
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton,
+                     pos=QPoint(int(r.left() + x * view.scale), int(r.top() + y * view.scale)))
+
+
+def test_web_links_open_only_after_confirmation(view, linked, qtbot, monkeypatch):
+    asked, opened = [], []
+    answer = {"value": False}
+    monkeypatch.setattr(view, "confirm_link", lambda url: asked.append(url) or answer["value"])
+    monkeypatch.setattr(view, "open_url", lambda url: opened.append(url) or True)
+    show(view, linked, qtbot)
+    click_pt(qtbot, view, 0, 100, 310)
+    assert asked == ["https://example.org/paper"] and opened == []  # the user said no
+    answer["value"] = True
+    click_pt(qtbot, view, 0, 100, 310)
+    assert opened == [QUrl("https://example.org/paper")]
+    click_pt(qtbot, view, 0, 100, 460)
+    assert opened[-1] == QUrl("mailto:editor@example.org")
+
+
+@pytest.mark.parametrize("y", [340, 370, 400])
+def test_javascript_launch_and_file_links_are_never_followed(view, linked, qtbot, monkeypatch, y):
+    from nkreader.ui import page_view
+
+    asked, opened, blocked = [], [], []
+    monkeypatch.setattr(view, "confirm_link", lambda url: asked.append(url) or True)
+    monkeypatch.setattr(page_view.QDesktopServices, "openUrl", staticmethod(lambda url: opened.append(url) or True))
+    view.linkBlocked.connect(blocked.append)
+    show(view, linked, qtbot)
+    click_pt(qtbot, view, 0, 100, y)
+    assert asked == [] and opened == [] and len(blocked) == 1
+    assert "never followed" in blocked[0]
+    click_pt(qtbot, view, 0, 100, 310)  # the real opener is reached only for the web link
+    assert opened == [QUrl("https://example.org/paper")]
+
+
+def test_a_link_to_another_page_scrolls_there(view, linked, qtbot):
+    show(view, linked, qtbot)
+    click_pt(qtbot, view, 0, 100, 430)
+    assert view.current_page() == 2
+
+
+def test_the_confirmation_shows_the_url_as_plain_text(view, qtbot, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    seen = []
+
+    def fake_exec(box):
+        seen.append((box.textFormat(), box.text()))
+        return QMessageBox.StandardButton.Cancel
+
+    monkeypatch.setattr(QMessageBox, "exec", fake_exec)
+    assert view.confirm_link("https://example.org/<b>bold</b>") is False
+    assert seen and seen[0][0] == Qt.TextFormat.PlainText and "https://example.org/<b>bold</b>" in seen[0][1]
+
+
+# --- the panel ------------------------------------------------------------------------------------------------
+
+
+def test_panel_bar_shows_the_page_label_and_zooms(qtbot, sample):
+    panel, view, bar = page_view_panel(None)
+    qtbot.addWidget(panel)
+    panel.resize(700, 900)
+    panel.show()
+    show(view, sample, qtbot)
+    assert bar.page_label.text() == "p. 44 · page 1 of 3"
+    bar.zoom_box.setCurrentIndex(bar.zoom_box.findData(200))
+    bar.zoom_box.activated.emit(bar.zoom_box.currentIndex())
+    assert view.zoom == 200
+    bar.next_b.click()
+    assert view.current_page() == 1
+    qtbot.waitUntil(lambda: bar.page_label.text() == "p. 45 · page 2 of 3", timeout=2000)
+    view.shutdown()
