@@ -775,8 +775,9 @@ class PageView(QAbstractScrollArea):
             return
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
         current = self.current_id
-        sel_color = QColor(s.selection)
-        sel_color.setAlpha(150)
+        paper = style.LIGHT  # pages are white paper in either scheme: light-scheme marks on them
+        sel_color = QColor(paper.selection)
+        sel_color.setAlpha(170)
         for i in self.visible_pages():
             r = self.page_rect(i)
             p.fillRect(r.translated(1.5, 2.0), QColor(0, 0, 0, 40 if not s.dark else 90))  # a soft shadow
@@ -792,27 +793,33 @@ class PageView(QAbstractScrollArea):
             if layout is None:
                 continue
             page_span = self.doc.pages[i] if self.doc and i < len(self.doc.pages) else None
+            # Marks are multiplied onto the page, as a highlighter pen: the paper takes the colour,
+            # the ink stays black and readable.
+            p.setCompositionMode(QPainter.CompositionMode.CompositionMode_Multiply)
             p.setPen(Qt.PenStyle.NoPen)
+            underlines: list[tuple[QColor, list[QRectF]]] = []
             for ann in self._ann_pages.get(i, ()):
                 t = ann["target"]
                 color = self._color_of(ann)
-                alpha = s.highlight_alpha + 22  # on white paper, whatever the scheme
+                alpha = paper.highlight_alpha + 40
                 if ann.get("id") == current:
-                    alpha = min(255, alpha + 60)
+                    alpha = min(255, alpha + 70)
                 fill = style.translucent(color, alpha)
                 rects = [self._rect_px(r, box) for box in layout.rects(t["start"], t["end"])]
                 for rr in rects:
                     p.fillRect(rr, fill)
                 if ann.get("id") == current and rects:
-                    p.setPen(QPen(color.darker(160), 1.4))
-                    p.setBrush(Qt.BrushStyle.NoBrush)
-                    for rr in rects:
-                        p.drawLine(rr.bottomLeft(), rr.bottomRight())
-                    p.setPen(Qt.PenStyle.NoPen)
+                    underlines.append((color, rects))
             if self._selection is not None:
                 a, b = self._selection
                 for box in layout.rects(a, b):
                     p.fillRect(self._rect_px(r, box), sel_color)
+            p.setCompositionMode(QPainter.CompositionMode.CompositionMode_SourceOver)
+            for color, rects in underlines:  # the current highlight, underlined
+                p.setPen(QPen(color.darker(160), 1.4))
+                for rr in rects:
+                    p.drawLine(rr.bottomLeft(), rr.bottomRight())
+            p.setPen(Qt.PenStyle.NoPen)
             if not layout.has_text and page_span is not None:
                 self._draw_no_text(p, r)
 
