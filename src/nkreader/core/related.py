@@ -35,7 +35,6 @@ import tempfile
 import threading
 import unicodedata
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
@@ -44,7 +43,8 @@ import numpy as np
 
 from nkreader.core.model import Document
 
-ANALYSIS_VERSION = "4"  # bump when tokenising, stemming or unit selection changes
+ANALYSIS_VERSION = "4"
+DIM_FALLBACK = 384  # bump when tokenising, stemming or unit selection changes
 
 # --------------------------------------------------------------------------------------------
 # text analysis
@@ -296,6 +296,7 @@ class Params:
     dense_sentence: float = 0.5  # share of the best sentence's similarity in the dense signal
     dense_context: float = 0.0  # weight of the selection's paragraph vector in the query vector
     dense_candidates: int = 300  # sentence-level similarity only for this many best candidates
+    dense_pool: int = 4000  # above this many paragraphs, embeddings rerank the lexical best only
 
 
 @dataclass
@@ -388,22 +389,29 @@ class RelatedIndex:
             self._unit_starts.setdefault(u.doc_id, []).append((u.start, u.end, i))
         self.dense_para = self.dense_sent = self.dense_ptr = None
         if vectors is not None and embedder is not None and n_units:
-            sents = [v for v, _ in vectors if len(v)]
-            ptrs = []
+            sents, paras, ptrs = [], [], []
             offset = 0
             for v, ptr in vectors:
+                n = len(ptr) - 1
+                if n <= 0:
+                    continue
+                counts = np.diff(ptr)
+                pv = np.zeros((n, v.shape[1] if v.ndim == 2 else DIM_FALLBACK), dtype=np.float32)
+                has = counts > 0
+                if has.any():
+                    pv[has] = np.add.reduceat(v.astype(np.float32), ptr[:-1][has], axis=0)
+                paras.append(pv)
+                sents.append(v.astype(np.float16))  # half the memory; only candidates' rows are read
                 ptrs.append(ptr[:-1] + offset)
                 offset += len(v)
             ptrs.append(np.asarray([offset]))
-            self.dense_sent = (np.concatenate(sents) if sents else np.zeros((0, 384))).astype(np.float32)
-            self.dense_ptr = np.concatenate(ptrs).astype(np.int64)
-            counts = np.diff(self.dense_ptr)
-            owner = np.repeat(np.arange(n_units), counts)
-            para = np.zeros((n_units, self.dense_sent.shape[1]), dtype=np.float32)
-            np.add.at(para, owner, self.dense_sent)
-            para /= np.maximum(np.linalg.norm(para, axis=1, keepdims=True), 1e-9)
-            self.dense_para = para
-            self.dense_owner = owner
+            para = np.concatenate(paras) if paras else np.zeros((0, DIM_FALLBACK), dtype=np.float32)
+            if len(para) == n_units:
+                para /= np.maximum(np.linalg.norm(para, axis=1, keepdims=True), 1e-9)
+                self.dense_para = para
+                self.dense_sent = np.concatenate(sents)
+                self.dense_ptr = np.concatenate(ptrs).astype(np.int64)
+                self.dense_owner = np.repeat(np.arange(n_units), np.diff(self.dense_ptr))
 
     # -------------------------------------------------------------------------------- helpers
     def unit_at(self, doc_id: str, start: int, end: int | None = None) -> int | None:
@@ -515,7 +523,19 @@ class RelatedIndex:
     def _dense(self, qvec: np.ndarray, mask: np.ndarray, lexical: np.ndarray) -> np.ndarray:
         """Cosine of the query vector with each paragraph, plus a share of its best sentence's."""
         p = self.params
-        para = self.dense_para @ qvec
+        if self.n_units > p.dense_pool:
+            # a large library: the vectors of every paragraph do not fit in cache, and one pass
+            # over them costs more than the whole lexical ranking; compare the query with the
+            # paragraphs the lexical signals rank best (``dense_pool`` of them), as a reranker
+            cand = np.flatnonzero(mask)
+            if len(cand) > p.dense_pool:
+                cand = cand[np.argpartition(-lexical[cand], p.dense_pool - 1)[: p.dense_pool]]
+            para = np.full(self.n_units, -1.0, dtype=np.float32)
+            para[cand] = self.dense_para[cand] @ qvec
+            mask = np.zeros(self.n_units, dtype=bool)
+            mask[cand] = True
+        else:
+            para = self.dense_para @ qvec
         out = para.copy()
         if p.dense_sentence > 0 and self.dense_sent is not None and len(self.dense_sent):
             cand = np.flatnonzero(mask)
@@ -528,7 +548,7 @@ class RelatedIndex:
             rows = np.repeat(starts - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts) \
                 + np.arange(int(counts.sum()))
             if len(rows):
-                sims = self.dense_sent[rows] @ qvec
+                sims = self.dense_sent[rows].astype(np.float32) @ qvec
                 np.maximum.at(best, self.dense_owner[rows], sims.astype(np.float32))
             has = best > -1.0
             out[has] = para[has] + p.dense_sentence * best[has]
@@ -589,12 +609,10 @@ class RelatedIndex:
         q, qs, qb = self.query_terms(text, context)
         if not mask.any() or not q:
             return np.full(self.n_units, -np.inf, dtype=np.float32), np.zeros(0, dtype=np.int64)
-        pending = None
-        if self.params.w_dense > 0 and self.embedder is not None and self.dense_para is not None:
-            # the query's embedding runs while the lexical signals are computed (it frees the GIL)
-            pending = _POOL.submit(self.query_vector, text, source_unit, context)
         raw = self._raw(q, qs, qb)
-        qvec = pending.result() if pending is not None else None
+        # (embedding the query in a second thread while the lexical signals run was measured:
+        # no gain on two cores, so it stays simple)
+        qvec = self.query_vector(text, source_unit, context) if self.params.w_dense > 0 else None
         total, dense = self._combine(raw, mask, qvec)
         extra = self._prf(q, total, mask)
         if extra:
@@ -917,7 +935,6 @@ def _remove_stale(cache: Path, doc: Document, keep: str) -> None:
         pass
 
 
-_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nkreader-embed")
 _INDEXES: dict[tuple, RelatedIndex] = {}
 _INDEX_LOCK = threading.Lock()
 
