@@ -43,7 +43,7 @@ import numpy as np
 
 from nkreader.core.model import Document
 
-ANALYSIS_VERSION = "4"
+ANALYSIS_VERSION = "5"
 DIM_FALLBACK = 384  # bump when tokenising, stemming or unit selection changes
 
 # --------------------------------------------------------------------------------------------
@@ -208,11 +208,23 @@ def _is_candidate(text: str) -> bool:
     return n >= MIN_WORDS and ends_like_prose
 
 
+def _is_heading(text: str) -> bool:
+    n = len(text.split())
+    stripped = text.rstrip()
+    if stripped.endswith("?"):
+        return 2 <= n <= 40
+    return 2 <= n <= 14 and not stripped.endswith((".", ",", ";", ":", "!", "”", '"')) and not _is_candidate(text)
+
+
 def analyse_document(doc: Document) -> dict:
     """Per-document analysis: candidate units and their sentences as term lists (cacheable JSON)."""
     units = []
+    heading: list[str] = []
     for para in doc.paragraphs:
         text = doc.text[para.start : para.end]
+        if _is_heading(text):
+            # a heading or an interviewer's question says what the paragraphs after it are about
+            heading = terms(text)
         if not _is_candidate(text):
             continue
         sents = []
@@ -225,7 +237,8 @@ def analyse_document(doc: Document) -> dict:
         if sum(len(s) for s in sents) < 3:
             continue
         units.append({"n": para.number, "s": para.start, "e": para.end, "p": para.page,
-                      "pl": para.page_label, "sents": sents, "spans": spans})
+                      "pl": para.page_label, "sents": sents, "spans": spans,
+                      "h": [] if _is_heading(text) else heading})
     return {"doc_id": doc.id, "fingerprint": doc.fingerprint, "version": ANALYSIS_VERSION,
             "units": units}
 
@@ -291,6 +304,7 @@ class Params:
     dismiss_similar: float = 0.5  # how far a dismissal for a similar passage lowers a score
     accept_boost: float = 0.5
     sentence_count_norm: float = 0.0
+    heading: bool = False  # (measured neutral on the dev set) a paragraph's section heading (or preceding question) counts with it
     min_idf: float = 0.15  # terms in more than ~85% of passages are skipped (speed; no signal)
     w_dense: float = 2.0  # sentence embeddings (MiniLM), when available, against the lexical total 1.0
     dense_sentence: float = 0.5  # share of the best sentence's similarity in the dense signal
@@ -337,6 +351,7 @@ class RelatedIndex:
         self.unit_terms: list[np.ndarray] = []  # unique term ids per unit (for feedback/PRF)
         self.unit_tf: list[np.ndarray] = []
         vocab, bivocab = self.vocab, self.bivocab
+        p = self.params
         for a in analyses:
             di = doc_index.setdefault(a["doc_id"], len(doc_index))
             for u in a["units"]:
@@ -352,7 +367,8 @@ class RelatedIndex:
                     s_unit.append(ui)
                     bi_ids.extend(bivocab.setdefault(g, len(bivocab)) for g in _bigrams(sent))
                 arr = np.asarray(all_ids, dtype=np.int32)
-                p_terms.append(arr)
+                heading_ids = [vocab.setdefault(t, len(vocab)) for t in u.get("h", [])] if p.heading else []
+                p_terms.append(np.asarray(all_ids + heading_ids, dtype=np.int32))
                 b_terms.append(np.asarray(bi_ids, dtype=np.int32))
                 uniq, cnt = np.unique(arr, return_counts=True)
                 self.unit_terms.append(uniq)
