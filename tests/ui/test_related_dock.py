@@ -22,7 +22,7 @@ def dock(qtbot, library):
 def _select(qtbot, dock, library, doc_id="bell-fattig", quote=QUOTE):
     doc = library.document(doc_id)
     s, e = find_quote(doc.text, quote)
-    with qtbot.waitSignal(dock.resultsReady, timeout=20000):
+    with qtbot.waitSignal(dock.resultsReady, timeout=90000):
         dock.set_selection(doc.id, s, e)
     return s, e
 
@@ -67,7 +67,7 @@ def test_dismiss_is_remembered_and_reranks(qtbot, dock, library):
     _select(qtbot, dock, library)
     first = dock.list.item(0).data(HIT_ROLE)
     dock.list.setCurrentRow(0)
-    with qtbot.waitSignal(dock.resultsReady, timeout=20000):
+    with qtbot.waitSignal(dock.resultsReady, timeout=90000):
         dock.dismiss_current()
     assert len(library.store.all("dismissals")) == 1
     now_first = dock.list.item(0).data(HIT_ROLE)
