@@ -341,19 +341,37 @@ def speed(args) -> None:
         grown = _rss() - rss0
         size = _index_bytes(index)
         rng = random.Random(3)
-        lat = []
+        queries = []
         for _ in range(args.queries):
             d = rng.choice(docs)
             p = rng.choice(d.paragraphs)
-            spans = R.sentence_spans(d.text, p.start, p.end)
-            s, e = rng.choice(spans)
+            queries.append((d, *rng.choice(R.sentence_spans(d.text, p.start, p.end))))
+
+        def run(ix):
+            if ix.embedder is not None and hasattr(ix.embedder, "_recent"):
+                ix.embedder._recent.clear()
+            out = []
+            for d, s, e in queries:
+                t0 = time.perf_counter()
+                ix.related(d, s, e, top=10)
+                out.append((time.perf_counter() - t0) * 1000)
+            return sorted(out)
+
+        lat = run(index)
+        emb_ms = None
+        if embedder is not None:
             t0 = time.perf_counter()
-            index.related(d, s, e, top=10)
-            lat.append((time.perf_counter() - t0) * 1000)
-        lat.sort()
+            for d, s, e in queries:
+                embedder.encode([d.text[s:e]])
+            emb_ms = (time.perf_counter() - t0) * 1000 / len(queries)
+            saved, index.embedder = index.embedder, None
+            lex = run(index)
+            index.embedder = saved
         print(f"  {n:>6} paragraphs: lexical index build {build:6.2f} s ({build / n * 1000:5.2f} s per 1k), "
-              f"query median {statistics.median(lat):6.1f} ms (p90 {lat[int(0.9 * len(lat))]:6.1f}), "
-              f"index arrays {size / 2**20:6.1f} MiB, process grew {grown / 2**20:6.1f} MiB")
+              f"query median {statistics.median(lat):6.1f} ms (p90 {lat[int(0.9 * len(lat))]:6.1f})"
+              + (f" [lexical alone {statistics.median(lex):5.1f} ms, query embedding {emb_ms:5.1f} ms]"
+                 if emb_ms is not None else "")
+              + f", index arrays {size / 2**20:6.1f} MiB, process grew {grown / 2**20:6.1f} MiB")
         del index
     docs = synthetic_docs(sizes[0])
     import tempfile
