@@ -1,0 +1,67 @@
+"""Export and import from the window: the dialog's choices reach the real exporters and importers."""
+
+import json
+
+from PySide6.QtWidgets import QMenu
+
+from nkreader.core.library import Library
+from nkreader.ui import exchange
+
+
+def test_export_dialog_options_write_a_debate_brief(qtbot, library, tmp_path):
+    library.highlight_quote("suh", "refugee status", note="law", themes=["Refugee status"])
+    library.highlight_quote("bell", "forcibly repatriate", themes=["Refugee status"])
+    dialog = exchange.ExportDialog(library)
+    qtbot.addWidget(dialog)
+    dialog.format.setCurrentIndex(dialog.format.findData("md"))
+    dialog.by.setCurrentIndex(dialog.by.findData("theme"))
+    dialog.path.setText(str(tmp_path / "brief.txt"))
+    dialog._format_changed()
+    opts = dialog.options()
+    assert opts["out"].suffix == ".md" and opts["by"] == "theme"
+    summary = exchange.run_export(library, opts)
+    text = opts["out"].read_text(encoding="utf-8")
+    assert summary["path"] == str(opts["out"])
+    assert "Refugee status" in text and "Suh 2002" in text and "Bell and Fattig 2014" in text
+
+
+def test_arrangement_only_for_reading_formats(qtbot, library):
+    dialog = exchange.ExportDialog(library)
+    qtbot.addWidget(dialog)
+    dialog.format.setCurrentIndex(dialog.format.findData("csv"))
+    assert not dialog.by.isEnabled()
+    dialog.format.setCurrentIndex(dialog.format.findData("html"))
+    assert dialog.by.isEnabled()
+
+
+def test_import_makes_a_layer_that_can_be_hidden(qtbot, corpus_dir, tmp_path):
+    classmate = Library.open(corpus_dir, tmp_path / "classmate")
+    classmate.highlight_quote("kwon", "human security", note="central idea", creator="Mina")
+    exchange.run_export(classmate, {"fmt": "w3c", "out": tmp_path / "mina.jsonld", "by": "document",
+                                    "doc": None, "theme": None, "all_layers": False})
+    classmate.close()
+    mine = Library.open(corpus_dir, tmp_path / "mine")
+    result = exchange.run_import(mine, tmp_path / "mina.jsonld")
+    assert result["summary"]
+    layers = mine.store.all("layers")
+    assert len(layers) == 1
+    assert mine.annotations() == [] and len(mine.annotations(layer=layers[0]["id"])) == 1
+    exchange.set_layer_visible(mine, layers[0]["id"], False)
+    assert exchange.hidden_layers(mine) == {layers[0]["id"]}
+    exchange.set_layer_visible(mine, layers[0]["id"], True)
+    assert exchange.hidden_layers(mine) == set()
+    mine.close()
+
+
+def test_hostile_import_is_refused_and_changes_nothing(qtbot, library, tmp_path):
+    bomb = tmp_path / "deep.jsonld"
+    bomb.write_text("[" * 5000 + "]" * 5000, encoding="utf-8")
+    before = json.dumps([library.store.all(k) for k in ("annotations", "links", "themes", "layers")])
+    try:
+        exchange.run_import(library, bomb)
+    except ValueError as exc:
+        assert "deep" in str(exc).lower() or "nest" in str(exc).lower()
+    else:  # pragma: no cover - the import must refuse this
+        raise AssertionError("a 5000-deep JSON was accepted")
+    after = json.dumps([library.store.all(k) for k in ("annotations", "links", "themes", "layers")])
+    assert before == after
