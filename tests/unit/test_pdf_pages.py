@@ -145,7 +145,7 @@ def test_render_is_rgb_at_the_scale_asked(sample):
     assert abs(r.width - 595 * 96 / 72) <= 1 and abs(r.height - 842 * 96 / 72) <= 1  # MuPDF rounds out
     assert r.stride == 3 * r.width and r.nbytes == r.stride * r.height
     assert not r.capped and r.scale == pytest.approx(96 / 72)
-    assert r.samples[:3] == b"\xff\xff\xff"  # paper is white
+    assert bytes(r.samples[:3]) == b"\xff\xff\xff"  # paper is white
 
 
 def test_render_caps_the_pixels(sample):

@@ -78,14 +78,15 @@ class Rendered:
     width: int
     height: int
     stride: int
-    samples: bytes
+    samples: bytes | memoryview  # memoryview into MuPDF's pixmap (kept alive by ``pixmap``)
     scale: float  # pixels per point actually used
     requested: float  # pixels per point asked for
     capped: bool  # the scale was lowered to stay within MAX_PIXELS / MAX_SIDE
+    pixmap: Any = field(default=None, repr=False, compare=False)
 
     @property
     def nbytes(self) -> int:
-        return len(self.samples)
+        return self.samples.nbytes if isinstance(self.samples, memoryview) else len(self.samples)
 
 
 @dataclass(slots=True)
@@ -94,7 +95,8 @@ class Word:
 
     ``start``/``end`` are code points (end exclusive), or ``-1`` when the word is not in the text
     (a running header, a page number). ``cuts`` gives, for each character of ``raw``, its extent
-    along ``axis`` (0: x, 1: y — the direction the text runs on screen). The span covers ``text``
+    along ``axis`` (0: x, 1: y — the direction the text runs on screen); when it is empty the
+    characters are taken as evenly spaced. The span covers ``text``
     (``raw`` normalised as ``core.pdf`` does: NFC, ligatures expanded), without a line-end hyphen
     that the text joins away.
     """
@@ -127,9 +129,17 @@ class Word:
         a, b = max(start, self.start), min(end, self.end)
         if a >= b:
             return None
-        if (a == self.start and b == self.end) or not self.cuts:
+        if a == self.start and b == self.end:
             return self.rect
-        n_raw, n_text = len(self.cuts), max(1, len(self.text))
+        n_text = max(1, len(self.text))
+        if not self.cuts:  # characters evenly spaced along the word
+            lo_f, hi_f = (a - self.start) / n_text, (b - self.start) / n_text
+            if self.axis == 0:
+                width = self.x1 - self.x0
+                return (self.x0 + lo_f * width, self.y0, self.x0 + hi_f * width, self.y1)
+            height = self.y1 - self.y0
+            return (self.x0, self.y0 + lo_f * height, self.x1, self.y0 + hi_f * height)
+        n_raw = len(self.cuts)
         i = min(n_raw - 1, int((a - self.start) * n_raw / n_text))
         j = max(i + 1, min(n_raw, round((b - self.start) * n_raw / n_text)))
         part = self.cuts[i:j]
@@ -496,16 +506,19 @@ class PageSource:
             pix = page.get_pixmap(matrix=pymupdf.Matrix(s, s), alpha=False, colorspace=pymupdf.csRGB)
         except self._errors as e:
             raise DocumentError(f"page {index + 1} of {self.path.name} could not be rendered: {e}") from None
-        return Rendered(index, pix.width, pix.height, pix.stride, bytes(pix.samples), s, scale, s < scale - 1e-9)
+        samples = getattr(pix, "samples_mv", None)  # no copy of the pixels
+        if samples is None:  # pragma: no cover - an older pymupdf
+            samples = pix.samples
+        return Rendered(index, pix.width, pix.height, pix.stride, samples, s, scale, s < scale - 1e-9, pix)
 
     def layout(self, index: int, doc: Document | None = None) -> PageLayout:
         """Words (mapped onto ``doc.text`` when ``doc`` is given) and links of page ``index``."""
         page = self._page(index)
         w, h = self.sizes[index]
         try:
-            words, has_images = _raw_words(page, self._flags, self._pymupdf)
+            words = _page_words(page, self._flags, self._pymupdf)
         except self._errors:
-            words, has_images = [], False
+            words = []
         links = _links(page, self._pymupdf, self.page_count)
         layout = PageLayout(index, w, h, words, links, has_text=bool(words))
         if doc is not None and doc.pages and index < len(doc.pages):
@@ -530,6 +543,60 @@ def _normalise(raw: str) -> str:
     s = _LIGATURES.sub(lambda m: unicodedata.normalize("NFKC", m.group(0)), raw)
     s = s.replace("\x00", "").replace("\ufffe", "")
     return unicodedata.normalize("NFC", s)
+
+
+def _page_words(page: Any, flags: int, pymupdf: Any) -> list[Word]:
+    """The words of a page: from MuPDF's word list (3 ms a page), characters placed in proportion.
+
+    An upright page whose words all run left to right is read this way; a rotated page or
+    vertical text goes through the character boxes of ``rawdict`` (10 ms a page or more, most of
+    it building a dict per character while holding the GIL).
+    """
+    if page.rotation % 360:
+        return _raw_words(page, flags, pymupdf)[0]
+    raw = page.get_textpage(flags=flags).extractWORDS()
+    if not raw:
+        return []
+    # blocks in the order sort=True gives them (by bottom, then left), words in reading order
+    blocks: dict[int, list[tuple]] = {}
+    for w in raw:
+        blocks.setdefault(w[5], []).append(w)
+    boxes = {b: (min(w[0] for w in ws), max(w[3] for w in ws)) for b, ws in blocks.items()}
+    order = sorted(blocks, key=lambda b: (boxes[b][1], boxes[b][0]))
+    words: list[Word] = []
+    lines: dict[tuple[int, int], int] = {}
+    for b in order:
+        for x0, y0, x1, y1, s, bno, lno, _wno in blocks[b]:
+            if len(s) >= 3 and (y1 - y0) > 2 * (x1 - x0):  # a column of characters
+                return _raw_words(page, flags, pymupdf)[0]  # vertical text: the exact way
+            line = lines.setdefault((bno, lno), len(lines))
+            for piece, px0, px1 in _split_unspaced(s, x0, x1):
+                text = piece if piece.isascii() and "\x00" not in piece else _normalise(piece)
+                if not text or text.isspace():
+                    continue
+                words.append(Word(px0, y0, px1, y1, text, piece, (), 0, line, bno))  # characters evenly spaced
+    return words
+
+
+def _split_unspaced(s: str, x0: float, x1: float) -> list[tuple[str, float, float]]:
+    """A MuPDF word cut into Chinese/Japanese characters (a word each) and the runs between them,
+    each given its share of the width (a CJK character is about twice as wide as a Latin one)."""
+    if s.isascii() or not _UNSPACED.search(s):
+        return [(s, x0, x1)]
+    pieces: list[str] = []
+    for ch in s:
+        if _UNSPACED.match(ch) or not pieces or _UNSPACED.match(pieces[-1][-1]):
+            pieces.append(ch)
+        else:
+            pieces[-1] += ch
+    weights = [sum(1.0 if _UNSPACED.match(c) else 0.55 for c in p) for p in pieces]
+    total = sum(weights) or 1.0
+    out, x = [], x0
+    for p, wgt in zip(pieces, weights):
+        w = (x1 - x0) * wgt / total
+        out.append((p, x, x + w))
+        x += w
+    return out
 
 
 def _raw_words(page: Any, flags: int, pymupdf: Any) -> tuple[list[Word], bool]:

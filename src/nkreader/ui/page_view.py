@@ -86,8 +86,17 @@ class PageRenderer(QObject):
     rendered = Signal(object)  # (generation, index, scale key, QImage, capped)
     laidOut = Signal(object)  # (generation, index, PageLayout)
 
+    #: PyMuPDF holds the GIL in every call (by design: one MuPDF context), so the GUI thread and
+    #: this one take turns; with the default 5 ms switch interval a turn can leave a page waiting
+    #: 5–10 ms to be drawn. 1 ms keeps the turns short (measured in bench/bench_pdf.py).
+    SWITCH_INTERVAL = 0.001
+
     def __init__(self) -> None:
         super().__init__()
+        import sys
+
+        if sys.getswitchinterval() > self.SWITCH_INTERVAL:
+            sys.setswitchinterval(self.SWITCH_INTERVAL)
         self._cv = threading.Condition()
         self._jobs: dict[tuple, tuple[float, int, tuple]] = {}
         self._seq = 0
@@ -96,6 +105,7 @@ class PageRenderer(QObject):
         self._doc: Document | None = None
         self._gen = -1
         self.busy = threading.Event()
+        self._taken = threading.Event()  # the GUI thread has taken the last urgent image
         self._thread = threading.Thread(target=self._run, name="nkreader-pages", daemon=True)
         self._thread.start()
         _renderers.add(self)
@@ -163,10 +173,10 @@ class PageRenderer(QObject):
                     if self._stopping:
                         return
                     key = min(self._jobs, key=lambda k: self._jobs[k][:2])
-                    _prio, _seq, job = self._jobs.pop(key)
+                    prio, _seq, job = self._jobs.pop(key)
                     self.busy.set()
                 try:
-                    self._do(job)
+                    self._do(job, urgent=prio < 10)
                 except Exception as exc:  # never let the thread die: report and go on
                     self._emit("failed", (job[1], job[2] if job[0] != "open" else -1, str(exc) or type(exc).__name__))
                 finally:
@@ -182,7 +192,11 @@ class PageRenderer(QObject):
                 pass
             self._source = None
 
-    def _do(self, job: tuple) -> None:
+    def taken(self) -> None:
+        """Called by the GUI thread when it has an urgent image (see ``_do``)."""
+        self._taken.set()
+
+    def _do(self, job: tuple, urgent: bool = False) -> None:
         kind, gen = job[0], job[1]
         if kind == "open":
             from nkreader.core.pdf_pages import PageSource
@@ -206,8 +220,15 @@ class PageRenderer(QObject):
             except DocumentError as exc:
                 self._emit("failed", (gen, index, str(exc)))
                 return
-            image = QImage(r.samples, r.width, r.height, r.stride, QImage.Format.Format_RGB888).copy()
+            # RGB32 is what the raster engine draws without converting: a paint is then a plain copy
+            image = QImage(r.samples, r.width, r.height, r.stride, QImage.Format.Format_RGB888).convertToFormat(
+                QImage.Format.Format_RGB32)
+            self._taken.clear()
             self._emit("rendered", (gen, index, _scale_key(scale), image, r.capped))
+            if urgent:
+                # A page the user is looking at: let the GUI thread draw it before the next job
+                # (word extraction holds the GIL for milliseconds at a time inside MuPDF).
+                self._taken.wait(0.05)
         elif kind == "layout":
             _, gen, index = job
             self._emit("laidOut", (gen, index, self._source.layout(index, self._doc)))
@@ -550,6 +571,10 @@ class PageView(QAbstractScrollArea):
                 out.append(i)
         return out
 
+    def _visible_height(self, index: int) -> float:
+        r = self.page_rect(index)
+        return max(0.0, min(r.bottom(), self.viewport().height()) - max(r.top(), 0.0))
+
     def current_page(self) -> int:
         """The page at the top of the view (-1 before the document is ready)."""
         place = self._place()
@@ -582,7 +607,8 @@ class PageView(QAbstractScrollArea):
 
     # --- scrolling ---------------------------------------------------------------------------------
     def _scrolled(self, _value: int) -> None:
-        self._schedule()
+        self._request_visible()  # at once: the renderer starts before this frame is painted
+        self.viewport().update()
         page = self.current_page()
         if page != self._last_page:
             self._last_page = page
@@ -685,8 +711,7 @@ class PageView(QAbstractScrollArea):
         scale = self._render_scale()
         key = _scale_key(scale)
         keep: set[tuple] = set()
-        centre = (visible[0] + visible[-1]) / 2
-        wanted = sorted(visible, key=lambda i: abs(i - centre))
+        wanted = sorted(visible, key=lambda i: -self._visible_height(i))  # the most of it in sight first
         ahead = [i for i in (visible[-1] + 1, visible[0] - 1, visible[-1] + 2) if 0 <= i < len(self.sizes)]
         for rank, i in enumerate(wanted):
             if (i, key) not in self._images and i not in self._page_errors:
@@ -707,6 +732,7 @@ class PageView(QAbstractScrollArea):
     def _rendered(self, payload) -> None:
         gen, index, key, image, capped = payload
         if gen != self._generation:
+            self.renderer.taken()
             return
         image.setDevicePixelRatio(self.devicePixelRatioF())
         old = self._images.pop((index, key), None)
@@ -716,7 +742,8 @@ class PageView(QAbstractScrollArea):
         self._image_bytes += image.sizeInBytes()
         self._trim_cache(protect={(i, _scale_key(self._render_scale())) for i in self.visible_pages()})
         if index in self.visible_pages():
-            self.viewport().update()
+            self.viewport().repaint()  # on screen now, before the renderer takes the GIL again
+        self.renderer.taken()
 
     def _trim_cache(self, protect: set) -> None:
         while self._image_bytes > self.cache_bytes and len(self._images) > len(protect):
@@ -784,7 +811,12 @@ class PageView(QAbstractScrollArea):
             p.fillRect(r, QColor("#ffffff"))
             hit = self._image_for(i)
             if hit is not None:
-                p.drawImage(r, hit[0])
+                image = hit[0]
+                dpr = image.devicePixelRatio() or 1.0
+                if abs(image.width() / dpr - r.width()) < 1.5 and abs(image.height() / dpr - r.height()) < 1.5:
+                    p.drawImage(QPointF(round(r.left()), round(r.top())), image)  # 1:1, a plain copy
+                else:
+                    p.drawImage(r, image)  # another zoom, or a capped huge page: scaled
             elif i in self._page_errors:
                 p.setPen(QColor("#a33"))
                 p.drawText(r.adjusted(12, 12, -12, -12), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
