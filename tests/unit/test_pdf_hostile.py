@@ -314,10 +314,6 @@ def test_reasonable_nesting_is_shown(tmp_path):
         assert src.page_count >= 1
 
 
-@pytest.mark.xfail(strict=True, reason="core.pdf.extract lets MuPDF's RuntimeError from doc.page_count "
-                   "escape for an EPUB nested thousands deep (it catches errors only around pymupdf.open); "
-                   "the fix belongs in core/pdf.py: call core.pdf_pages.check_epub first, or catch around "
-                   "_extract_open")
 def test_open_document_refuses_deep_nesting_with_a_document_error(tmp_path):
     path = _epub(tmp_path / "nest.epub", _nested(6000))
     try:

@@ -95,6 +95,8 @@ def extract(path: str | Path, *, password: str | None = None, kind: str = "pdf")
 
     try:
         return _extract_open(doc, pymupdf, name=name, kind=kind, password=password)
+    except _ERRORS as e:  # e.g. an EPUB nested thousands deep fails when MuPDF lays it out
+        raise DocumentError(f"{name} could not be laid out as {what}: {e}") from None
     finally:
         doc.close()
 
