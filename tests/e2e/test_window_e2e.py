@@ -21,6 +21,7 @@ REPO = Path(__file__).resolve().parents[2]
 def _open(qtbot, data):
     lib = Library.open(REPO / "corpus", data)
     w = MainWindow(lib)
+    w._closing_ok = True  # never block the test on a dialog
     qtbot.addWidget(w)
     w.resize(1500, 900)
     w.show()
@@ -89,7 +90,7 @@ def test_highlight_note_theme_link_survive_a_restart(qtbot, tmp_path):
         note = next(a for a in anns if a["doc_id"] == "suh-2002")
         assert note["note"] == "Suh frames it as aid."
         assert [lib2.theme(t)["name"] for t in note["themes"]] == ["Humanitarian framing"]
-        assert len(left2.marks()) == 1 and len(right2.marks()) == 1
+        qtbot.waitUntil(lambda: len(left2.marks()) == 1 and len(right2.marks()) == 1, timeout=2000)
         item = w2.theme_dock.item_for(note["themes"][0])
         assert item is not None and item.text(1) == "1"
         w2.set_active_pane(left2)

@@ -41,6 +41,7 @@ def make_window(qtbot):
 
     def make(library, *, restore=True, size=(1500, 900)):
         w = MainWindow(library, restore=restore)
+        w._closing_ok = True  # no "unsaved changes" question blocking a test's teardown
         qtbot.addWidget(w)
         w.resize(*size)
         w.show()

@@ -158,7 +158,7 @@ def test_failing_save_shows_a_banner_and_keeps_the_edit(qtbot, window, monkeypat
     assert ann_id
     assert window.banner.isVisible() and "Disk full." in window.banner.label.text()
     assert window.save_state.text() == "⚠ 1 unsaved"
-    assert len(pane.marks()) == 1  # still shown
+    qtbot.waitUntil(lambda: len(pane.marks()) == 1)  # still shown
     path = window.save_pending_copy(window.store.path / "copy.json")
     assert "humanitarian" in path.read_text(encoding="utf-8")
     monkeypatch.undo()

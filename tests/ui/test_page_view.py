@@ -486,3 +486,157 @@ def test_panel_bar_shows_the_page_label_and_zooms(qtbot, sample):
     assert view.current_page() == 1
     qtbot.waitUntil(lambda: bar.page_label.text() == "p. 45 · page 2 of 3", timeout=2000)
     view.shutdown()
+
+
+# --- in a document pane: the toggle, and one set of highlights for both views ----------------------------
+
+
+@pytest.fixture
+def pdf_library(tmp_path):
+    from nkreader.core.library import Library
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    make_pdf(corpus / "bell.pdf", pages=6)
+    (corpus / "notes.txt").write_text("A plain text about border crossings.\n", encoding="utf-8")
+    lib = Library.open(corpus, tmp_path / "data")
+    yield lib
+    lib.close()
+
+
+def make_paged_pane(qtbot, session, doc_id="bell"):
+    from nkreader.ui.document_pane import DocumentPane
+    from nkreader.ui.page_view import integrate_page_view
+
+    pane = DocumentPane(session)
+    qtbot.addWidget(pane)
+    pane.resize(800, 900)
+    pane.show()
+    qtbot.waitExposed(pane)
+    helper = integrate_page_view(pane)
+    assert integrate_page_view(pane) is helper  # once
+    pane.open_document(doc_id)
+    qtbot.waitUntil(lambda: pane.doc is not None, timeout=10000)
+    return pane, helper
+
+
+def test_toggle_between_text_and_pages(qtbot, pdf_library):
+    from nkreader.ui.session import Session
+
+    session = Session(pdf_library)
+    pane, helper = make_paged_pane(qtbot, session)
+    assert helper.action.isEnabled() and helper.button.isVisible()
+    assert helper.action.shortcut().toString() == "Ctrl+Shift+P"
+    assert helper.stack.currentWidget() is pane.view
+    doc = pane.doc
+    top = pane.top_offset()
+    helper.action.trigger()
+    assert helper.paged and helper.stack.currentWidget() is helper.panel
+    qtbot.waitUntil(lambda: helper.view.ready() and doc.page_at(top).number - 1 in helper.view.visible_pages(),
+                    timeout=5000)
+    helper.view.scroll_to_page(5)
+    assert helper.view.wait_idle(5000)
+    helper.toggle()
+    assert not helper.paged and helper.stack.currentWidget() is pane.view
+    six = doc.text.index("Page 6 opens")
+    assert pane.is_span_visible(six, six + 12)  # the text view went where the pages were
+    pane.open_document("notes")  # a text: no pages to show
+    qtbot.waitUntil(lambda: pane.doc is not None and pane.doc.id == "notes", timeout=5000)
+    assert not helper.action.isEnabled()
+    helper.action.trigger()
+    assert not helper.paged
+    helper.view.shutdown()
+
+
+def test_the_shortcut_toggles_while_the_pane_has_focus(qtbot, pdf_library):
+    from nkreader.ui.session import Session
+
+    session = Session(pdf_library)
+    pane, helper = make_paged_pane(qtbot, session)
+    pane.view.setFocus()
+    qtbot.waitUntil(pane.view.hasFocus, timeout=2000)
+    qtbot.keyClick(pane.view, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert helper.paged
+    helper.view.shutdown()
+
+
+def test_a_highlight_made_on_the_page_shows_in_the_text_and_back(qtbot, pdf_library):
+    from nkreader.ui import commands
+    from nkreader.ui.session import Session
+
+    session = Session(pdf_library)
+    pane, helper = make_paged_pane(qtbot, session)
+    helper.set_paged(True)
+    view = helper.view
+    qtbot.waitUntil(lambda: view.ready() and view.layout_of(0) is not None, timeout=5000)
+    assert view.wait_idle(5000)
+    selections = []
+    pane.selectionChanged.connect(selections.append)
+    drag(qtbot, view, centre(view, 0, word(view, 0, "office")), centre(view, 0, word(view, 0, "groups")))
+    span = pane.selection_span()  # the pane answers for the page view
+    assert span is not None and pane.doc.text[span[0]:span[1]] == "office of civil society groups"
+    assert selections and selections[-1] is pane
+    cmd = commands.AddHighlight(session, pane.doc_id, *span, color="#a8e6a1")
+    assert session.push(cmd)
+    qtbot.waitUntil(lambda: any(a["id"] == cmd.ann_id for a in view.annotations()), timeout=2000)
+    ann = session.annotation(cmd.ann_id)
+    assert ann["target"]["page"] == 1 and ann["target"]["exact"] == "office of civil society groups"
+    assert len(view.layout_of(0).rects(*span)) == 2  # drawn over both lines on the page
+    # the text view has it too
+    qtbot.waitUntil(lambda: any(a["id"] == cmd.ann_id for a in pane.visible_annotations(0, len(pane.doc.text))),
+                    timeout=2000)
+    helper.set_paged(False)
+    assert pane.selection_span() == span  # the selection came along
+    # a highlight made in the text view shows on the page
+    start = pane.doc.text.index("so-called big picture")
+    pane.select_span(start, start + len("so-called big picture"))
+    cmd2 = commands.AddHighlight(session, pane.doc_id, *pane.selection_span())
+    assert session.push(cmd2)
+    helper.set_paged(True)
+    qtbot.waitUntil(lambda: any(a["id"] == cmd2.ann_id for a in view.annotations()), timeout=2000)
+    # clicking it on the page makes it the current passage
+    with qtbot.waitSignal(pane.annotationActivated) as signal:
+        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=centre(view, 0, word(view, 0, "big")))
+    assert signal.args == [cmd2.ann_id] and session.current_id == cmd2.ann_id
+    # undo removes it from the page as well
+    session.undo_stack.undo()
+    qtbot.waitUntil(lambda: all(a["id"] != cmd2.ann_id for a in view.annotations()), timeout=2000)
+    view.shutdown()
+
+
+def test_find_and_activate_scroll_the_page_view(qtbot, pdf_library):
+    from nkreader.ui.session import Session
+
+    session = Session(pdf_library)
+    pane, helper = make_paged_pane(qtbot, session)
+    helper.set_paged(True)
+    view = helper.view
+    qtbot.waitUntil(view.ready, timeout=5000)
+    assert pane.find("numbered 6") == 1
+    qtbot.waitUntil(lambda: 5 in view.visible_pages(), timeout=5000)
+    qtbot.waitUntil(lambda: view._matches == pane.matches, timeout=2000)
+    view.shutdown()
+
+
+def test_in_the_main_window_the_highlight_action_works_on_the_page(qtbot, make_window, pdf_library):
+    from nkreader.ui.page_view import integrate_page_view_in_window
+
+    window = make_window(pdf_library, restore=False)
+    integrate_page_view_in_window(window)
+    pane = window.panes[0]
+    done = []
+    window.open_in("bell", "active", on_ready=lambda p: done.append(p))
+    qtbot.waitUntil(lambda: bool(done), timeout=10000)
+    helper = pane.paged_pane
+    helper.set_paged(True)
+    view = helper.view
+    qtbot.waitUntil(lambda: view.ready() and view.layout_of(0) is not None, timeout=5000)
+    assert view.wait_idle(5000)
+    drag(qtbot, view, centre(view, 0, word(view, 0, "refugees")), centre(view, 0, word(view, 0, "south")))
+    ann_id = window.highlight_selection()
+    assert ann_id and window.session.annotation(ann_id)["target"]["exact"] == "refugees on their way south"
+    assert view.selection_span() is None  # cleared, as in the text view
+    new = window.add_pane("bell")
+    assert getattr(new, "paged_pane", None) is not None  # panes to come get it too
+    view.shutdown()
+    new.paged_pane.view.shutdown()

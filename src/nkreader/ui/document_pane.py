@@ -43,6 +43,24 @@ def _plain_label(text: str = "", name: str = "") -> QLabel:
     return label
 
 
+_NOTE_MARKER: QPainterPath | None = None
+
+
+def _note_marker() -> QPainterPath:
+    """A small speech bubble, 14×15 px, made once."""
+    global _NOTE_MARKER
+    if _NOTE_MARKER is None:
+        path = QPainterPath()
+        path.addRoundedRect(QRectF(0, 0, 14, 11), 3, 3)
+        tail = QPainterPath()
+        tail.moveTo(3, 10)
+        tail.lineTo(3, 15)
+        tail.lineTo(8, 10)
+        tail.closeSubpath()
+        _NOTE_MARKER = path.united(tail)
+    return _NOTE_MARKER
+
+
 class Margin(QWidget):
     """Paragraph numbers, page labels, a bar beside each highlight and a marker for each note."""
 
@@ -99,24 +117,21 @@ class Margin(QWidget):
                 p.drawLine(3, int(top), 14, int(top))
         # highlight bars and note markers
         bar_x = self.width() - 5
-        for ann in pane.visible_annotations(first_cp, last_cp):
-            t = ann["target"]
-            top, bottom = view.span_y_viewport(t["start"], t["end"])
-            color = pane.session.color_of(ann)
-            p.fillRect(QRectF(bar_x, top + 2, 3, max(4.0, bottom - top - 4)), color)
-            if ann.get("note"):
+        clip = event.rect()
+        for start, end, _fill, _under, bar, ann_id, has_note in pane.visible_mark_records(first_cp, last_cp):
+            top, bottom = view.span_y_viewport(start, end)
+            if bottom < clip.top() or top > clip.bottom():
+                continue
+            p.fillRect(QRectF(bar_x, top + 2, 3, max(4.0, bottom - top - 4)), bar)
+            if has_note:
                 r = QRect(4, int(top) + 2, 14, 11)
-                path = QPainterPath()
-                path.addRoundedRect(QRectF(r), 3, 3)
-                tail = QPainterPath()
-                tail.moveTo(r.left() + 3, r.bottom())
-                tail.lineTo(r.left() + 3, r.bottom() + 4)
-                tail.lineTo(r.left() + 8, r.bottom())
-                path = path.united(tail)
-                p.setPen(QPen(color.darker(160), 1))
-                p.setBrush(color)
-                p.drawPath(path)
-                self._markers.append((r.adjusted(-2, -2, 2, 5), ann["id"]))
+                p.save()
+                p.translate(r.topLeft())
+                p.setPen(QPen(bar.darker(160), 1))
+                p.setBrush(bar)
+                p.drawPath(_note_marker())
+                p.restore()
+                self._markers.append((r.adjusted(-2, -2, 2, 5), ann_id))
 
     def _marker_at(self, pos: QPoint) -> str | None:
         return next((ann_id for rect, ann_id in self._markers if rect.contains(pos)), None)
@@ -262,8 +277,10 @@ class ReaderView(QTextEdit):
         pane = self.pane
         if pane.doc is not None and pane.omap is not None:
             p = QPainter(self.viewport())
-            p.translate(-self.horizontalScrollBar().value(), -self.verticalScrollBar().value())
-            pane.paint_marks(p, *self.visible_span())
+            dx, dy = self.horizontalScrollBar().value(), self.verticalScrollBar().value()
+            p.translate(-dx, -dy)
+            clip = QRectF(event.rect()).translated(dx, dy)  # only what Qt asks for (a strip, when scrolling)
+            pane.paint_marks(p, *self.visible_span(), clip=clip)
             p.end()
         super().paintEvent(event)
 
@@ -467,6 +484,7 @@ class DocumentPane(QFrame):
         self._matches: list[tuple[int, int]] = []
         self._match_starts: list[int] = []
         self._match_index = -1
+        self._mark_cache: list[tuple] | None = None
         self._theme_passages: list[dict] = []
         self._theme_index = -1
         self._loading = None
@@ -522,7 +540,7 @@ class DocumentPane(QFrame):
         self.chooser.activated.connect(self._chosen)
         self.fill_chooser()
         session.changed.connect(self._session_changed)
-        session.currentChanged.connect(lambda _id: self.refresh_highlights())
+        session.currentChanged.connect(lambda _id: self._marks_changed())
         session.activeThemeChanged.connect(self._theme_changed)
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
@@ -740,6 +758,7 @@ class DocumentPane(QFrame):
         self._marks_changed()
 
     def _marks_changed(self) -> None:
+        self._mark_cache = None
         self.view.viewport().update()
         self.view.margin.update()
 
@@ -749,31 +768,48 @@ class DocumentPane(QFrame):
         c.setPosition(self.omap.to_qt(end), QTextCursor.MoveMode.KeepAnchor)
         return c
 
+    def _mark_records(self) -> list[tuple]:
+        """(start, end, fill, underline, bar colour, id, has note) per highlight, sorted by start;
+        made once per change (colours, the current passage, the followed theme), not per frame."""
+        if self._mark_cache is None:
+            s = self.scheme
+            session = self.session
+            current = session.current_id
+            theme_id = session.active_theme
+            theme = session.theme(theme_id) if theme_id else None
+            records = []
+            for ann in self._anns:
+                t = ann["target"]
+                color = session.color_of(ann)
+                alpha = s.highlight_alpha
+                under = None
+                if theme and theme_id in ann.get("themes", []):
+                    under = QColor(theme["color"])
+                    alpha = min(255, alpha + 30)
+                if ann["id"] == current:
+                    alpha = min(255, alpha + 55)
+                    under = color.darker(150) if under is None else under
+                records.append((t["start"], t["end"], style.translucent(color, alpha), under, color, ann["id"],
+                                bool(ann.get("note"))))
+            self._mark_cache = records
+        return self._mark_cache
+
+    def visible_mark_records(self, first_cp: int, last_cp: int) -> list[tuple]:
+        records = self._mark_records()
+        lo = bisect_left(self._ann_starts, first_cp - self._max_len)
+        hi = bisect_right(self._ann_starts, last_cp)
+        return [r for r in records[lo:hi] if r[1] >= first_cp]
+
     def marks(self, first_cp: int = 0, last_cp: int | None = None) -> list[tuple[int, int, QColor, QColor | None]]:
         """What is painted under the text between two offsets: (start, end, fill, underline or None),
         highlights (longest first, so shorter ones lie on top), then find-in-pane matches."""
         if last_cp is None:
             last_cp = len(self.doc.text) if self.doc else 0
-        s = self.scheme
-        session = self.session
-        current = session.current_id
-        theme_id = session.active_theme
-        theme = session.theme(theme_id) if theme_id else None
-        out = []
-        anns = self.visible_annotations(first_cp, last_cp)
-        for ann in sorted(anns, key=lambda a: -(a["target"]["end"] - a["target"]["start"])):
-            t = ann["target"]
-            color = session.color_of(ann)
-            alpha = s.highlight_alpha
-            under = None
-            if theme and theme_id in ann.get("themes", []):
-                under = QColor(theme["color"])
-                alpha = min(255, alpha + 30)
-            if ann["id"] == current:
-                alpha = min(255, alpha + 55)
-                under = color.darker(150) if under is None else under
-            out.append((t["start"], t["end"], style.translucent(color, alpha), under))
+        visible = self.visible_mark_records(first_cp, last_cp)
+        visible.sort(key=lambda r: r[0] - r[1])
+        out = [(r[0], r[1], r[2], r[3]) for r in visible]
         if self._matches:
+            s = self.scheme
             lo = max(0, bisect_left(self._match_starts, first_cp) - 1)
             hi = bisect_right(self._match_starts, last_cp)
             for i in range(lo, hi):
@@ -781,10 +817,14 @@ class DocumentPane(QFrame):
                 out.append((a, b, style.translucent(s.search, 230 if i == self._match_index else 110), None))
         return out
 
-    def paint_marks(self, p: QPainter, first_cp: int, last_cp: int) -> None:
+    def paint_marks(self, p: QPainter, first_cp: int, last_cp: int, clip: QRectF | None = None) -> None:
         view = self.view
+        top = clip.top() if clip is not None else float("-inf")
+        bottom = clip.bottom() if clip is not None else float("inf")
         for start, end, fill, under in self.marks(first_cp, last_cp):
             for r in view.span_rects(start, end):
+                if r.bottom() < top or r.top() > bottom:
+                    continue
                 p.fillRect(r, fill)
                 if under is not None:
                     p.fillRect(QRectF(r.left(), r.bottom() - 2, r.width(), 2), under)

@@ -9,7 +9,7 @@ gutter elsewhere still resizes the panes.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QLineF, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import QSplitter, QSplitterHandle, QToolTip
 
@@ -18,14 +18,17 @@ from nkreader.ui.safety import plain_tooltip
 
 GUTTER_WIDTH = 54
 SMOOTH_RIBBONS = 24  # above this many ribbons on screen, fills are drawn without anti-aliasing
-STRAIGHT_RIBBONS = 80  # above this many, ribbons are straight bands (a crowd reads the same, 5x cheaper)
+STRAIGHT_RIBBONS = 60  # above this many, straight bands (a crowd reads the same, cheaper to fill)
+LINE_RIBBONS = 100  # above this many, one line per link, batched by type
 
 
 class LinkGutter(QSplitterHandle):
     def __init__(self, orientation, splitter: "LinkSplitter"):
         super().__init__(orientation, splitter)
         self.setMouseTracking(True)
-        self._ribbons: list[tuple[QPainterPath, dict]] = []
+        self._ribbons: list[tuple[QPainterPath, dict]] | None = None
+        self._geometry: list = []
+        self.drawn = 0
         self.hovered: str | None = None
         self._press_pos: QPoint | None = None
 
@@ -39,8 +42,16 @@ class LinkGutter(QSplitterHandle):
 
     def ribbons(self) -> list[tuple[QPainterPath, dict]]:
         """The ribbons to draw now: (path in gutter coordinates, link)."""
+        geometry = self.geometry_now()
+        w = float(self.width())
+        make = band_path if len(geometry) > STRAIGHT_RIBBONS else ribbon_path
+        return [(make(w, *ys), link) for ys, link in geometry]
+
+    def geometry_now(self) -> list[tuple[tuple[float, float, float, float], dict]]:
+        """((y1, y2, y3, y4), link) for each link with both ends on screen: the left end spans
+        y1..y2 at the left edge, the right end y3..y4 at the right edge (gutter coordinates)."""
         left, right = self.neighbours()
-        out: list[tuple[QPainterPath, dict]] = []
+        out: list = []
         if left is None or right is None or left.doc is None or right.doc is None or left.doc.id == right.doc.id:
             return out
         session = left.session
@@ -63,9 +74,7 @@ class LinkGutter(QSplitterHandle):
             y1, y2 = max(lt, 0) + ldy, min(lb, lh) + ldy
             y3, y4 = max(rt, 0) + rdy, min(rb, rh) + rdy
             out.append(((y1, y2, y3, y4), link))
-        if len(out) > STRAIGHT_RIBBONS:
-            return [(band_path(w, *ys), link) for ys, link in out]
-        return [(ribbon_path(w, *ys), link) for ys, link in out]
+        return out
 
     def paintEvent(self, event) -> None:
         left, _right = self.neighbours()
@@ -75,44 +84,78 @@ class LinkGutter(QSplitterHandle):
         p.setPen(QPen(QColor(s.border), 1))
         p.drawLine(0, 0, 0, self.height())
         p.drawLine(self.width() - 1, 0, self.width() - 1, self.height())
-        self._ribbons = self.ribbons()
-        if not self._ribbons:
+        geometry = self.geometry_now()
+        self._geometry = geometry
+        self._ribbons = None  # paths for hit-testing are made when the mouse asks
+        self.drawn = len(geometry)
+        if not geometry:
             # a grip so the handle still reads as draggable
             p.setPen(QPen(QColor(s.muted), 1))
             cx, cy = self.width() // 2, self.height() // 2
             for dy in (-6, 0, 6):
                 p.drawPoint(cx, cy + dy)
             return
-        # level of detail: a few ribbons are drawn smooth and outlined; a crowd (where single
-        # outlines cannot be told apart anyway) is filled without anti-aliasing, which is ~4x cheaper,
-        # and only the hovered ribbon and those of the current passage get a smooth outline
-        smooth = len(self._ribbons) <= SMOOTH_RIBBONS
-        p.setRenderHint(QPainter.RenderHint.Antialiasing, smooth)
+        w = float(self.width())
+        n = len(geometry)
         current = left.session.current_id if left is not None else ""
+
+        def edge(color: QColor) -> QColor:
+            return color.lighter(120) if s.dark else color.darker(115)
+
+        def hot(link) -> bool:
+            return link["id"] == self.hovered or (bool(current) and current in (link.get("source"), link.get("target")))
+
         emphasised = []
-        for path, link in self._ribbons:
-            color = QColor(style.LINK_COLORS.get(link.get("type"), "#888888"))
-            hot = link["id"] == self.hovered or current in (link.get("source"), link.get("target"))
-            fill = QColor(color)
-            fill.setAlpha(150 if hot else (85 if smooth else 70))
-            p.setBrush(fill)
-            if smooth:
-                p.setPen(QPen(color.darker(115) if not s.dark else color.lighter(120), 2.0 if hot else 1.2))
-            else:
-                p.setPen(Qt.PenStyle.NoPen)
-                if hot:
-                    emphasised.append((path, color))
-            p.drawPath(path)
+        if n > LINE_RIBBONS:
+            # a crowd: each link as a line from the middle of one end to the middle of the other,
+            # one drawLines call per link type (a filled band each would cost ~5x more)
+            by_type: dict[str, list[QLineF]] = {}
+            for (y1, y2, y3, y4), link in geometry:
+                if hot(link):
+                    emphasised.append(((y1, y2, y3, y4), link))
+                by_type.setdefault(link.get("type", ""), []).append(QLineF(0, (y1 + y2) / 2, w, (y3 + y4) / 2))
+            for kind, lines in by_type.items():
+                # opaque (blended with the gutter here): alpha-blended lines cost 4x more to draw
+                color = mix(QColor(style.LINK_COLORS.get(kind, "#888888")), QColor(s.gutter), 0.8)
+                pen = QPen(color, 1)
+                pen.setCosmetic(True)  # a one-pixel line is drawn without the path stroker
+                p.setPen(pen)
+                p.drawLines(lines)
+        else:
+            # level of detail: a few ribbons are drawn smooth and outlined; more are filled
+            # without anti-aliasing (~4x cheaper), as straight bands beyond STRAIGHT_RIBBONS
+            smooth = n <= SMOOTH_RIBBONS
+            make = band_path if n > STRAIGHT_RIBBONS else ribbon_path
+            p.setRenderHint(QPainter.RenderHint.Antialiasing, smooth)
+            for ys, link in geometry:
+                color = QColor(style.LINK_COLORS.get(link.get("type"), "#888888"))
+                is_hot = hot(link)
+                fill = QColor(color)
+                fill.setAlpha(150 if is_hot else (85 if smooth else 70))
+                p.setBrush(fill)
+                if smooth:
+                    p.setPen(QPen(edge(color), 2.0 if is_hot else 1.2))
+                else:
+                    p.setPen(Qt.PenStyle.NoPen)
+                    if is_hot:
+                        emphasised.append((ys, link))
+                p.drawPath(make(w, *ys))
         if emphasised:
             p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-            p.setBrush(Qt.BrushStyle.NoBrush)
-            for path, color in emphasised:
-                p.setPen(QPen(color.darker(115) if not s.dark else color.lighter(120), 1.6))
-                p.drawPath(path)
+            for ys, link in emphasised:
+                color = QColor(style.LINK_COLORS.get(link.get("type"), "#888888"))
+                fill = QColor(color)
+                fill.setAlpha(150)
+                p.setBrush(fill)
+                p.setPen(QPen(edge(color), 1.6))
+                p.drawPath(ribbon_path(w, *ys))
 
     def link_at(self, pos) -> dict | None:
         pt = QPointF(pos)
-        for path, link in reversed(self._ribbons or self.ribbons()):
+        if self._ribbons is None:
+            w = float(self.width())
+            self._ribbons = [(ribbon_path(w, *ys), link) for ys, link in (self._geometry or self.geometry_now())]
+        for path, link in reversed(self._ribbons):
             if path.contains(pt):
                 return link
         return None
@@ -187,6 +230,14 @@ def ribbon_path(w: float, y1: float, y2: float, y3: float, y4: float) -> QPainte
     path.cubicTo(QPointF(w - c, y4), QPointF(c, y2), QPointF(0, y2))
     path.closeSubpath()
     return path
+
+
+def mix(color: QColor, background: QColor, amount: float) -> QColor:
+    """``color`` laid over ``background`` at opacity ``amount``, as an opaque colour."""
+    a = max(0.0, min(1.0, amount))
+    return QColor(round(color.red() * a + background.red() * (1 - a)),
+                  round(color.green() * a + background.green() * (1 - a)),
+                  round(color.blue() * a + background.blue() * (1 - a)))
 
 
 def band_path(w: float, y1: float, y2: float, y3: float, y4: float) -> QPainterPath:

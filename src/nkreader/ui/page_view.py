@@ -33,8 +33,8 @@ from typing import Any
 from PySide6.QtCore import QObject, QPoint, QPointF, QRectF, QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QColor, QDesktopServices, QGuiApplication, QImage, QKeySequence, QPainter, QPen
 from PySide6.QtWidgets import (
-    QAbstractScrollArea, QComboBox, QFrame, QHBoxLayout, QLabel, QMenu, QMessageBox, QToolButton, QToolTip,
-    QVBoxLayout, QWidget,
+    QAbstractScrollArea, QComboBox, QFrame, QHBoxLayout, QLabel, QMenu, QMessageBox, QStackedWidget, QToolButton,
+    QToolTip, QVBoxLayout, QWidget,
 )
 
 from nkreader.core.model import Document, DocumentError
@@ -42,7 +42,8 @@ from nkreader.core.pdf_pages import MAX_PIXELS, PageLayout, PageLink, safe_uri
 from nkreader.ui import style
 from nkreader.ui.safety import message, plain_tooltip, safe_url
 
-__all__ = ["PageView", "PageRenderer", "PageBar", "ZOOM_STEPS", "PIXELS_PER_POINT_100", "page_view_panel"]
+__all__ = ["PageView", "PageRenderer", "PageBar", "ZOOM_STEPS", "PIXELS_PER_POINT_100", "page_view_panel",
+           "PagedPane", "integrate_page_view", "integrate_page_view_in_window", "TOGGLE_SHORTCUT"]
 
 #: 100 % shows a page at 96 pixels per inch (a point is 1/72 inch).
 PIXELS_PER_POINT_100 = 96.0 / 72.0
@@ -248,6 +249,7 @@ class PageView(QAbstractScrollArea):
     message = Signal(str)  # for the status bar
     documentReady = Signal()  # page sizes known: the view can scroll and select
     linkBlocked = Signal(str)  # a link that is never followed was clicked (why)
+    focused = Signal()  # the view got the keyboard focus
 
     def __init__(self, session_or_library=None, parent: QWidget | None = None, *, dark: bool = False):
         super().__init__(parent)
@@ -278,6 +280,9 @@ class PageView(QAbstractScrollArea):
         self.max_pixels = MAX_PIXELS
         self.cache_bytes = CACHE_BYTES
         self.context_actions: list[QAction] = []
+        self.context_actions_for = None  # or a callable giving them when the menu opens
+        self._matches: list[tuple[int, int]] = []
+        self._match_index = -1
         self._generation = 0
         self._tops: list[float] = []  # y of each page in content pixels
         self._content_w = 0.0
@@ -395,6 +400,12 @@ class PageView(QAbstractScrollArea):
 
     def annotations(self) -> list[dict]:
         return list(self._anns)
+
+    def set_matches(self, matches: list[tuple[int, int]], current: int = -1) -> None:
+        """Find-in-pane hits to mark (code-point spans), ``current`` the one stepped to."""
+        self._matches = list(matches)
+        self._match_index = current
+        self.viewport().update()
 
     def _load_session_annotations(self) -> None:
         if self.session is None or self.doc is None:
@@ -648,7 +659,7 @@ class PageView(QAbstractScrollArea):
         else:
             y_pt = rects[0][1]
         y = self._tops[index] + y_pt * self.scale
-        self.verticalScrollBar().setValue(int(max(0, y - self.viewport().height() * fraction - 8)))
+        self.verticalScrollBar().setValue(int(max(0, y - self.viewport().height() * fraction - 24)))
         if rects:  # and sideways when zoomed in
             x = self.page_rect(index).left() + self.horizontalScrollBar().value() + rects[0][0] * self.scale
             hbar = self.horizontalScrollBar()
@@ -842,6 +853,14 @@ class PageView(QAbstractScrollArea):
                     p.fillRect(rr, fill)
                 if ann.get("id") == current and rects:
                     underlines.append((color, rects))
+            if self._matches and page_span is not None:
+                search = QColor(s.search)
+                for k, (a, b) in enumerate(self._matches):
+                    if b <= page_span.start or a >= page_span.end:
+                        continue
+                    search.setAlpha(230 if k == self._match_index else 110)
+                    for box in layout.rects(a, b):
+                        p.fillRect(self._rect_px(r, box), search)
             if self._selection is not None:
                 a, b = self._selection
                 for box in layout.rects(a, b):
@@ -1085,9 +1104,10 @@ class PageView(QAbstractScrollArea):
 
     def contextMenuEvent(self, event) -> None:
         menu = QMenu(self)
-        for action in self.context_actions:
+        actions = self.context_actions_for() if callable(self.context_actions_for) else self.context_actions
+        for action in actions:
             menu.addAction(action)
-        if self.context_actions:
+        if actions:
             menu.addSeparator()
         copy = menu.addAction("Copy")
         copy.setEnabled(self.selection_span() is not None)
@@ -1108,6 +1128,10 @@ class PageView(QAbstractScrollArea):
 
     def sizeHint(self) -> QSize:
         return QSize(640, 800)
+
+    def focusInEvent(self, event) -> None:
+        super().focusInEvent(event)
+        self.focused.emit()
 
     # --- links ---------------------------------------------------------------------------------------------
     def follow_link(self, link: PageLink) -> bool:
@@ -1241,3 +1265,194 @@ def page_view_panel(session_or_library, parent: QWidget | None = None) -> tuple[
     lay.addWidget(bar)
     lay.addWidget(view, 1)
     return panel, view, bar
+
+
+# =============================================================================================
+# Integration into a document pane
+# =============================================================================================
+
+TOGGLE_SHORTCUT = "Ctrl+Shift+P"
+
+
+class PagedPane(QObject):
+    """The page view in a ``DocumentPane``, toggled with the reflowed text view.
+
+    Made from outside the pane (``integrate_page_view(pane)``) while ``ui/document_pane.py`` is
+    being worked on: the pane's text view is put in a ``QStackedWidget`` with a page view panel;
+    a checkable action (Ctrl+Shift+P, and a "Pages" button in the pane header) switches between
+    them for PDF and EPUB documents, keeping the place. While the pages are shown, the pane's
+    selection, scrolling and find methods answer for the page view (instance attributes shadow
+    the class's methods, so the window's actions — highlight, note, code, link, copy with
+    citation — work on a selection made on the page). Both views draw the same annotations from
+    the session, so a highlight made in one shows in the other.
+
+    The lasting form of this is a few lines in ``DocumentPane.__init__`` (the stack and the
+    action) and an ``if self.paged`` at the top of the methods listed in ``_DISPATCHED``.
+    """
+
+    _DISPATCHED = ("selection_span", "select_span", "clear_selection", "scroll_to_span", "scroll_to_offset",
+                   "top_offset", "is_span_visible")
+
+    def __init__(self, pane):
+        super().__init__(pane)
+        self.pane = pane
+        self.paged = False
+        self.panel, self.view, self.bar = page_view_panel(pane.session, pane)
+        self.view.apply_scheme(pane.scheme)
+        self.view.context_actions_for = lambda: pane.context_actions
+        layout = pane.layout()
+        self.stack = QStackedWidget(pane)
+        self.stack.setObjectName("paneViews")
+        layout.replaceWidget(pane.view, self.stack)
+        self.stack.addWidget(pane.view)
+        self.stack.addWidget(self.panel)
+        self.stack.setCurrentWidget(pane.view)
+
+        self.action = QAction("Page view", pane)
+        self.action.setObjectName("action_page_view")
+        self.action.setCheckable(True)
+        self.action.setShortcut(QKeySequence(TOGGLE_SHORTCUT))
+        self.action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.action.setToolTip(f"Show the pages as printed, or the reflowed text ({TOGGLE_SHORTCUT})")
+        self.action.toggled.connect(self.set_paged)
+        pane.addAction(self.action)
+        self.button = QToolButton()
+        self.button.setObjectName("pageViewToggle")
+        self.button.setDefaultAction(self.action)
+        self.button.setText("Pages")
+        self.button.setAutoRaise(True)
+        row = self._header_row()
+        if row is not None:
+            row.insertWidget(max(0, row.indexOf(pane.close_button)), self.button)
+
+        # the pane's own methods, kept for the text view
+        self._text = {name: getattr(pane, name) for name in self._DISPATCHED}
+        for name in self._DISPATCHED:
+            setattr(pane, name, getattr(self, f"_{name}"))
+        self._apply_scheme = pane.apply_scheme
+        pane.apply_scheme = self._apply_scheme_both
+
+        view = self.view
+        view.spanSelected.connect(lambda *_: pane.selectionChanged.emit(pane))
+        view.selectionChanged.connect(lambda: pane.selectionChanged.emit(pane))
+        view.annotationClicked.connect(lambda ann_id: pane.activate_annotation(ann_id, scroll=False))
+        view.focused.connect(lambda: pane.activated.emit(pane))
+        view.verticalScrollBar().valueChanged.connect(lambda _v: self.paged and pane.scrolled.emit())
+        view.message.connect(pane.session.message.emit)
+        view.linkBlocked.connect(lambda _why: None)
+        pane.documentChanged.connect(self._document_changed)
+        edit = pane.find_bar.edit
+        edit.textChanged.connect(lambda _t: QTimer.singleShot(0, self._sync_matches))
+        edit.returnPressed.connect(lambda: QTimer.singleShot(0, self._sync_matches))
+        self._document_changed(pane)
+
+    def _header_row(self):
+        close = self.pane.close_button
+        parent_layout = close.parentWidget().layout() if close.parentWidget() else None
+        if parent_layout is None:
+            return None
+        for k in range(parent_layout.count()):
+            item = parent_layout.itemAt(k)
+            sub = item.layout() if item is not None else None
+            if sub is not None and sub.indexOf(close) >= 0:
+                return sub
+        return None
+
+    # --- switching -------------------------------------------------------------------------------
+    def can_page(self) -> bool:
+        doc = self.pane.doc
+        return doc is not None and doc.paginated and doc.kind in ("pdf", "epub")
+
+    def set_paged(self, on: bool) -> None:
+        on = bool(on) and self.can_page()
+        if self.action.isChecked() != on:
+            self.action.blockSignals(True)
+            self.action.setChecked(on)
+            self.action.blockSignals(False)
+        if on == self.paged:
+            return
+        pane = self.pane
+        if on:
+            top = self._text["top_offset"]()
+            span = self._text["selection_span"]()
+            self.paged = True
+            if self.view.doc is not pane.doc:
+                self.view.set_document(pane.doc)
+            self.stack.setCurrentWidget(self.panel)
+            self.view.scroll_to_offset(top or 0, 0.0)
+            if span:
+                self.view.select_span(*span)
+            self.view.setFocus()
+        else:
+            top = self.view.top_offset()
+            span = self.view.selection_span()
+            self.paged = False
+            self.stack.setCurrentWidget(pane.view)
+            if top is not None:
+                self._text["scroll_to_offset"](top, 0.0)
+            if span:
+                self._text["select_span"](*span)
+            pane.view.setFocus()
+        pane.selectionChanged.emit(pane)
+
+    def toggle(self) -> None:
+        self.set_paged(not self.paged)
+
+    def _document_changed(self, pane) -> None:
+        self.action.setEnabled(self.can_page())
+        self.button.setVisible(self.can_page())
+        if not self.can_page():
+            if self.paged:
+                self.set_paged(False)
+            self.view.set_document(None)
+            return
+        if self.paged:
+            self.view.set_document(pane.doc)
+
+    def _sync_matches(self) -> None:
+        if self.paged:
+            self.view.set_matches(self.pane.matches, getattr(self.pane, "_match_index", -1))
+
+    def _apply_scheme_both(self, scheme) -> None:
+        self._apply_scheme(scheme)
+        self.view.apply_scheme(scheme)
+
+    # --- the pane's methods while the pages are shown ------------------------------------------
+    def _selection_span(self):
+        return self.view.selection_span() if self.paged else self._text["selection_span"]()
+
+    def _select_span(self, start: int, end: int) -> None:
+        (self.view.select_span if self.paged else self._text["select_span"])(start, end)
+
+    def _clear_selection(self) -> None:
+        (self.view.clear_selection if self.paged else self._text["clear_selection"])()
+
+    def _scroll_to_span(self, start: int, end: int, fraction: float = 0.3) -> None:
+        (self.view.scroll_to_span if self.paged else self._text["scroll_to_span"])(start, end, fraction)
+        QTimer.singleShot(0, self._sync_matches)
+
+    def _scroll_to_offset(self, cp: int, fraction: float = 0.0) -> None:
+        (self.view.scroll_to_offset if self.paged else self._text["scroll_to_offset"])(cp, fraction)
+
+    def _top_offset(self):
+        return self.view.top_offset() if self.paged else self._text["top_offset"]()
+
+    def _is_span_visible(self, start: int, end: int) -> bool:
+        return self.view.is_span_visible(start, end) if self.paged else self._text["is_span_visible"](start, end)
+
+
+def integrate_page_view(pane) -> PagedPane:
+    """Give a ``DocumentPane`` a page view and the Ctrl+Shift+P toggle (once; returns the helper)."""
+    existing = getattr(pane, "paged_pane", None)
+    if isinstance(existing, PagedPane):
+        return existing
+    helper = PagedPane(pane)
+    pane.paged_pane = helper
+    return helper
+
+
+def integrate_page_view_in_window(window) -> None:
+    """Every pane of a ``MainWindow``, now and to come, gets the page view (see ``PagedPane``)."""
+    for pane in window.panes:
+        integrate_page_view(pane)
+    window.paneAdded.connect(integrate_page_view)
