@@ -65,3 +65,28 @@ def test_hostile_import_is_refused_and_changes_nothing(qtbot, library, tmp_path)
         raise AssertionError("a 5000-deep JSON was accepted")
     after = json.dumps([library.store.all(k) for k in ("annotations", "links", "themes", "layers")])
     assert before == after
+
+
+def test_window_has_export_import_and_shows_visible_layers(qtbot, corpus_dir, tmp_path):
+    from nkreader.ui.main_window import MainWindow
+
+    classmate = Library.open(corpus_dir, tmp_path / "classmate")
+    classmate.highlight_quote("kwon", "human security", note="central idea", creator="Mina")
+    exchange.run_export(classmate, {"fmt": "w3c", "out": tmp_path / "mina.jsonld", "by": "document",
+                                    "doc": None, "theme": None, "all_layers": False})
+    classmate.close()
+    mine = Library.open(corpus_dir, tmp_path / "mine")
+    exchange.run_import(mine, tmp_path / "mina.jsonld")
+    window = MainWindow(mine, restore=False)
+    qtbot.addWidget(window)
+    assert {"export", "import"} <= set(window.actions_by_name)
+    layer = mine.store.all("layers")[0]
+    assert [a["layer"] for a in window.session.annotations("kwon-2023")] == [layer["id"]]
+    exchange._toggle_layer(window, layer["id"], False)
+    assert window.session.annotations("kwon-2023") == []
+    menu = QMenu()
+    exchange.build_layers_menu(menu, window)
+    entries = [a for a in menu.actions() if a.isCheckable()]
+    assert len(entries) == 1 and not entries[0].isChecked() and "(1)" in entries[0].text()
+    window.close()
+    mine.close()

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from nkreader.core.library import HIGHLIGHT_COLORS, Library
-from nkreader.ui import commands, style
+from nkreader.ui import commands, exchange, style
 from nkreader.ui.annotations_dock import AnnotationsDock, swatch
 from nkreader.ui.dialogs import LinkDialog, ShortcutsDialog
 from nkreader.ui.document_pane import DocumentPane
@@ -63,6 +63,10 @@ ACTIONS: tuple[ActionSpec, ...] = (
     # File
     _a("retry_save", "&Retry saving", "Ctrl+S", "retry_save", menu="File", tip="Write changes that could not be saved"),
     _a("save_copy", "Save a copy of unsaved changes…", "", "save_pending_copy", menu="File"),
+    _a("export", "&Export notes…", "Ctrl+E", "export_notes", menu="File",
+       tip="Markdown, HTML, PDF handout, W3C Web Annotation, REFI-QDA or CSV"),
+    _a("import", "&Import a classmate's work…", "Ctrl+I", "import_work", menu="File",
+       tip="Merge W3C JSON-LD or REFI-QDA annotations as a separate layer"),
     _a("quit", "&Quit", "Ctrl+Q", "close", menu="File"),
     # Edit
     _a("undo", "&Undo", ("Ctrl+Z",), "undo", menu="Edit"),
@@ -469,11 +473,21 @@ class MainWindow(QMainWindow):
         self.actions_by_name["sync_scroll"].setChecked(self.sync_scroll)
         view = menus["View"]
         view.addSeparator()
+        self.layers_menu = view.addMenu("Classmates' &layers")
+        self.layers_menu.aboutToShow.connect(lambda: exchange.build_layers_menu(self.layers_menu, self))
+        view.addSeparator()
         for name, dock in self.docks.items():
             view.addAction(dock.toggleViewAction())
         for pane_action in ("highlight", "note", "link", "code", "copy_cited", "delete_annotation"):
             self.actions_by_name[pane_action].setData(pane_action)
         self._menus = menus
+
+    def export_notes(self) -> None:
+        pane = self.active_pane
+        exchange.export_from_window(self, doc_id=pane.doc_id if pane is not None else None)
+
+    def import_work(self) -> None:
+        exchange.import_into_window(self)
 
     def _build_toolbar(self) -> None:
         tb = QToolBar("Reading")

@@ -61,7 +61,13 @@ class Session(QObject):
 
     def annotations(self, doc_id: str) -> list[dict]:
         if doc_id not in self._ann_cache:
-            self._ann_cache[doc_id] = self.library.annotations(doc_id)
+            from nkreader.ui.exchange import hidden_layers
+
+            hidden = hidden_layers(self.library)
+            self._ann_cache[doc_id] = [
+                a for a in self.library.annotations(doc_id, layer=None)
+                if not a.get("layer") or a["layer"] not in hidden
+            ]
         return self._ann_cache[doc_id]
 
     def annotation(self, ann_id: str) -> dict | None:
