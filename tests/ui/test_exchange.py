@@ -8,6 +8,15 @@ from nkreader.core.library import Library
 from nkreader.ui import exchange
 
 
+def _classmate_file(corpus_dir, tmp_path):
+    """Mina's library with one highlight, exported as W3C JSON-LD to tmp_path/mina.jsonld."""
+    classmate = Library.open(corpus_dir, tmp_path / "classmate")
+    classmate.highlight_quote("kwon", "human security", note="central idea", creator="Mina")
+    exchange.run_export(classmate, {"fmt": "w3c", "out": tmp_path / "mina.jsonld", "by": "document",
+                                    "doc": None, "theme": None, "all_layers": False})
+    classmate.close()
+
+
 def test_export_dialog_options_write_a_debate_brief(qtbot, library, tmp_path):
     library.highlight_quote("suh", "refugee status", note="law", themes=["Refugee status"])
     library.highlight_quote("bell", "forcibly repatriate", themes=["Refugee status"])
@@ -35,11 +44,7 @@ def test_arrangement_only_for_reading_formats(qtbot, library):
 
 
 def test_import_makes_a_layer_that_can_be_hidden(qtbot, corpus_dir, tmp_path):
-    classmate = Library.open(corpus_dir, tmp_path / "classmate")
-    classmate.highlight_quote("kwon", "human security", note="central idea", creator="Mina")
-    exchange.run_export(classmate, {"fmt": "w3c", "out": tmp_path / "mina.jsonld", "by": "document",
-                                    "doc": None, "theme": None, "all_layers": False})
-    classmate.close()
+    _classmate_file(corpus_dir, tmp_path)
     mine = Library.open(corpus_dir, tmp_path / "mine")
     result = exchange.run_import(mine, tmp_path / "mina.jsonld")
     assert result["summary"]
@@ -70,11 +75,7 @@ def test_hostile_import_is_refused_and_changes_nothing(qtbot, library, tmp_path)
 def test_window_has_export_import_and_shows_visible_layers(qtbot, corpus_dir, tmp_path):
     from nkreader.ui.main_window import MainWindow
 
-    classmate = Library.open(corpus_dir, tmp_path / "classmate")
-    classmate.highlight_quote("kwon", "human security", note="central idea", creator="Mina")
-    exchange.run_export(classmate, {"fmt": "w3c", "out": tmp_path / "mina.jsonld", "by": "document",
-                                    "doc": None, "theme": None, "all_layers": False})
-    classmate.close()
+    _classmate_file(corpus_dir, tmp_path)
     mine = Library.open(corpus_dir, tmp_path / "mine")
     exchange.run_import(mine, tmp_path / "mina.jsonld")
     window = MainWindow(mine, restore=False)
