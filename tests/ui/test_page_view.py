@@ -640,3 +640,21 @@ def test_in_the_main_window_the_highlight_action_works_on_the_page(qtbot, make_w
     assert getattr(new, "paged_pane", None) is not None  # panes to come get it too
     view.shutdown()
     new.paged_pane.view.shutdown()
+
+
+def test_every_document_pane_has_the_page_view_in_a_stack(qtbot, pdf_library):
+    from PySide6.QtWidgets import QStackedWidget
+
+    from nkreader.ui.document_pane import DocumentPane
+    from nkreader.ui.page_view import PagedPane, PageView
+    from nkreader.ui.session import Session
+
+    pane = DocumentPane(Session(pdf_library))
+    qtbot.addWidget(pane)
+    helper = pane.paged_pane
+    assert isinstance(helper, PagedPane)
+    stack = pane.findChild(QStackedWidget, "paneViews")
+    assert stack is helper.stack and stack.widget(0) is pane.view
+    assert stack.widget(1).findChild(PageView) is helper.view
+    assert not helper.action.isEnabled()  # no document yet
+    assert helper.view.renderer._thread is None  # no thread until a PDF is shown

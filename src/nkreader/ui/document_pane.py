@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from nkreader.core.model import Document, DocumentError
 from nkreader.ui import style
 from nkreader.ui.offsets import OffsetMap, insert_text, qt_safe
+from nkreader.ui.page_view import integrate_page_view
 from nkreader.ui.safety import plain_tooltip
 from nkreader.ui.workers import start_task
 
@@ -547,6 +548,8 @@ class DocumentPane(QFrame):
         self._refresh_timer.setInterval(0)
         self._refresh_timer.timeout.connect(self.refresh_highlights)
         self.apply_scheme(self.scheme)
+        # PDF and EPUB: the pages as printed, in a stack with the text view (Ctrl+Shift+P)
+        self.paged_pane = integrate_page_view(self)
 
     # documents ---------------------------------------------------------------------------------
     @property

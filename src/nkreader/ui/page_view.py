@@ -94,10 +94,6 @@ class PageRenderer(QObject):
 
     def __init__(self) -> None:
         super().__init__()
-        import sys
-
-        if sys.getswitchinterval() > self.SWITCH_INTERVAL:
-            sys.setswitchinterval(self.SWITCH_INTERVAL)
         self._cv = threading.Condition()
         self._jobs: dict[tuple, tuple[float, int, tuple]] = {}
         self._seq = 0
@@ -107,15 +103,25 @@ class PageRenderer(QObject):
         self._gen = -1
         self.busy = threading.Event()
         self._taken = threading.Event()  # the GUI thread has taken the last urgent image
+        self._thread: threading.Thread | None = None  # started with the first request
+        _renderers.add(self)
+
+    def _start(self) -> None:
+        """Start the thread (a pane that only ever shows texts never starts one)."""
+        import sys
+
+        if sys.getswitchinterval() > self.SWITCH_INTERVAL:
+            sys.setswitchinterval(self.SWITCH_INTERVAL)
         self._thread = threading.Thread(target=self._run, name="nkreader-pages", daemon=True)
         self._thread.start()
-        _renderers.add(self)
 
     # --- requests (GUI thread) ----------------------------------------------------------------
     def _put(self, key: tuple, priority: float, job: tuple) -> None:
         with self._cv:
             if self._stopping:
                 return
+            if self._thread is None:
+                self._start()
             self._seq += 1
             old = self._jobs.get(key)
             if old is None or priority < old[0] or old[2] != job:
@@ -152,8 +158,9 @@ class PageRenderer(QObject):
             self._stopping = True
             self._jobs.clear()
             self._cv.notify_all()
-        if wait and self._thread.is_alive() and threading.current_thread() is not self._thread:
-            self._thread.join(wait)
+        thread = self._thread
+        if wait and thread is not None and thread.is_alive() and threading.current_thread() is not thread:
+            thread.join(wait)
 
     # --- the thread ---------------------------------------------------------------------------------
     def _emit(self, signal_name: str, payload: Any) -> bool:
@@ -1277,8 +1284,8 @@ TOGGLE_SHORTCUT = "Ctrl+Shift+P"
 class PagedPane(QObject):
     """The page view in a ``DocumentPane``, toggled with the reflowed text view.
 
-    Made from outside the pane (``integrate_page_view(pane)``) while ``ui/document_pane.py`` is
-    being worked on: the pane's text view is put in a ``QStackedWidget`` with a page view panel;
+    ``DocumentPane.__init__`` calls ``integrate_page_view(self)``: the pane's text view is put in
+    a ``QStackedWidget`` with a page view panel;
     a checkable action (Ctrl+Shift+P, and a "Pages" button in the pane header) switches between
     them for PDF and EPUB documents, keeping the place. While the pages are shown, the pane's
     selection, scrolling and find methods answer for the page view (instance attributes shadow
