@@ -82,6 +82,10 @@ def extract(path: str | Path, *, password: str | None = None, kind: str = "pdf")
     path = Path(path)
     name = path.name
     what = "an EPUB" if kind == "epub" else "a PDF"
+    if kind == "epub" and path.is_file():
+        from nkreader.core.pdf_pages import check_epub
+
+        check_epub(path)  # refuse markup nested so deep that MuPDF would hang for minutes
     try:
         doc = pymupdf.open(str(path), filetype=kind)
     except pymupdf.FileNotFoundError:
