@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 from bisect import bisect_right
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 
@@ -79,8 +80,7 @@ class Document:
 
     def paragraph_at(self, offset: int) -> Paragraph | None:
         """The paragraph holding ``offset`` (or the next one when it falls between two)."""
-        starts = [p.start for p in self.paragraphs]
-        i = bisect_right(starts, offset) - 1
+        i = bisect_right(self._paragraph_starts, offset) - 1
         if i < 0:
             return self.paragraphs[0] if self.paragraphs else None
         para = self.paragraphs[i]
@@ -91,9 +91,17 @@ class Document:
     def page_at(self, offset: int) -> Page | None:
         if not self.pages:
             return None
-        starts = [p.start for p in self.pages]
-        i = max(0, bisect_right(starts, offset) - 1)
+        i = max(0, bisect_right(self._page_starts, offset) - 1)
         return self.pages[i]
+
+    @cached_property
+    def _paragraph_starts(self) -> list[int]:
+        """Kept once: citations and exports look up a paragraph for every highlight."""
+        return [p.start for p in self.paragraphs]
+
+    @cached_property
+    def _page_starts(self) -> list[int]:
+        return [p.start for p in self.pages]
 
     def paragraph_text(self, para: Paragraph) -> str:
         return self.text[para.start : para.end]
