@@ -16,24 +16,7 @@ pymupdf = pytest.importorskip("pymupdf")
 from nkreader.core.documents import open_document  # noqa: E402
 from nkreader.core.model import DocumentError  # noqa: E402
 
-A4 = (595, 842)
-HEADER = "Forced Migration Review 45: Refugees in Asia"
-FOOTER = "www.fmreview.org/asia"
-
-P1_A = (
-    "The ﬁrst paragraph describes the oﬃce of civil soci-\n"
-    "ety groups that help refugees on their way south and the ﬂow of people across the border."
-)
-P1_B = (
-    "Time and time again it is the so-called big picture issues that dominate the headlines, the "
-    "summits of the great powers, the nuclear talks and the sanctions, and the exchange"
-)
-P2_A = "between the powers of the region. It is high time the international community called for action."
-LEFT_1 = "Left one: markets offer temporary employment for North Koreans during their slow movement south."
-LEFT_2 = "Left two: once in China, all North Koreans exist without protection or legal recourse at all."
-RIGHT_1 = "Right one: the crisis of North Korean refugees is a gendered crisis, as most who leave are women."
-RIGHT_2 = "Right two: real change could begin from what is already in place, the informal networks."
-JA = "北朝鮮問題における市民社会の役割と課題。"
+from pdf_samples import A4, FOOTER, HEADER, JA, LEFT_1, LEFT_2, P1_A, P1_B, P2_A, RIGHT_1, RIGHT_2  # noqa: E402
 
 
 def _page(doc, font):

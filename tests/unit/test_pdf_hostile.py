@@ -11,6 +11,8 @@ import builtins
 import time
 import zipfile
 
+from pdf_samples import write_epub
+
 import pytest
 
 pymupdf = pytest.importorskip("pymupdf")
@@ -258,22 +260,7 @@ def test_degenerate_page_size(tmp_path):
 
 
 def _epub(path, body):
-    with zipfile.ZipFile(path, "w") as z:
-        z.writestr(zipfile.ZipInfo("mimetype"), "application/epub+zip")
-        z.writestr("META-INF/container.xml",
-                   '<?xml version="1.0"?><container version="1.0" xmlns="urn:oasis:names:tc:opendocument:xmlns:container">'
-                   '<rootfiles><rootfile full-path="OEBPS/content.opf" media-type="application/oebps-package+xml"/>'
-                   "</rootfiles></container>")
-        z.writestr("OEBPS/content.opf",
-                   '<?xml version="1.0"?><package xmlns="http://www.idpf.org/2007/opf" version="3.0" unique-identifier="id">'
-                   '<metadata xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:identifier id="id">urn:x</dc:identifier>'
-                   "<dc:title>T</dc:title></metadata><manifest>"
-                   '<item id="c0" href="c0.xhtml" media-type="application/xhtml+xml"/></manifest>'
-                   '<spine><itemref idref="c0"/></spine></package>')
-        z.writestr("OEBPS/c0.xhtml",
-                   '<?xml version="1.0" encoding="utf-8"?><html xmlns="http://www.w3.org/1999/xhtml"><head><title>c</title>'
-                   f"</head><body>{body}</body></html>", compress_type=zipfile.ZIP_DEFLATED)
-    return path
+    return write_epub(path, body, compress=zipfile.ZIP_DEFLATED)
 
 
 def _nested(depth: int) -> str:
