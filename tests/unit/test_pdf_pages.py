@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import zipfile
 
 import pytest
 from hypothesis import HealthCheck, given, settings
