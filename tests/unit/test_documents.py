@@ -158,6 +158,15 @@ def test_lowercase_continuation_is_joined_even_in_short_lines():
     assert paras(document_from_text("a very short\nwrap of text.")) == ["a very short wrap of text."]
 
 
+def test_a_salutation_keeps_its_own_paragraph():
+    text = "Dear colleagues,\n\nplease find the reading list below.\n\nThe first article is short,\nand the second one long."
+    assert paras(document_from_text(text)) == [
+        "Dear colleagues,",
+        "please find the reading list below.",
+        "The first article is short, and the second one long.",
+    ]
+
+
 def test_hyphenated_line_ends_are_joined():
     doc = document_from_text("The role of civil soci-\nety in North Korea and the North-\nKorean border.")
     assert paras(doc) == ["The role of civil society in North Korea and the North-Korean border."]

@@ -715,10 +715,18 @@ def _join_sep(prev: str, nxt: str) -> tuple[str, str]:
     return prev, " "
 
 
+def _salutation(acc: _Acc) -> bool:
+    """A short opening line that ends with a comma ("Dear colleagues,"): a paragraph of its own."""
+    text = acc.tail.rstrip()
+    return len(acc.parts) == 1 and text.endswith(",") and len(text.split()) <= 6 and text[:1].isupper()
+
+
 def _mergeable(prev: _Acc, nxt: _Piece) -> bool:
     if prev.kind != "para" or nxt.kind != "para" or nxt.hard:
         return False
     end = prev.tail
+    if _salutation(prev) and not nxt.break_before:
+        return False
     if _hyphenated(end, nxt.text) and (_starts_lower(nxt.text) or nxt.break_before):
         return True
     if _continues(end, nxt.text):
