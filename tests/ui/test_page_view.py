@@ -506,58 +506,77 @@ def pdf_library(tmp_path):
 
 def make_paged_pane(qtbot, session, doc_id="bell"):
     from nkreader.ui.document_pane import DocumentPane
-    from nkreader.ui.page_view import integrate_page_view
 
     pane = DocumentPane(session)
     qtbot.addWidget(pane)
     pane.resize(800, 900)
     pane.show()
     qtbot.waitExposed(pane)
-    helper = integrate_page_view(pane)
-    assert integrate_page_view(pane) is helper  # once
     pane.open_document(doc_id)
     qtbot.waitUntil(lambda: pane.doc is not None, timeout=10000)
-    return pane, helper
+    return pane
 
 
 def test_toggle_between_text_and_pages(qtbot, pdf_library):
     from nkreader.ui.session import Session
 
     session = Session(pdf_library)
-    pane, helper = make_paged_pane(qtbot, session)
-    assert helper.action.isEnabled() and helper.button.isVisible()
-    assert helper.action.shortcut().toString() == "Ctrl+Shift+P"
-    assert helper.stack.currentWidget() is pane.view
+    pane = make_paged_pane(qtbot, session)
+    assert pane.page_action.isEnabled() and pane.page_button.isVisible()
+    assert pane.page_action.shortcut().toString() == "Ctrl+Shift+P"
+    assert pane.views.currentWidget() is pane.view
     doc = pane.doc
     top = pane.top_offset()
-    helper.action.trigger()
-    assert helper.paged and helper.stack.currentWidget() is helper.panel
-    qtbot.waitUntil(lambda: helper.view.ready() and doc.page_at(top).number - 1 in helper.view.visible_pages(),
+    pane.page_action.trigger()
+    assert pane.paged and pane.views.currentWidget() is pane.page_panel
+    qtbot.waitUntil(lambda: pane.page_view.ready() and doc.page_at(top).number - 1 in pane.page_view.visible_pages(),
                     timeout=5000)
-    helper.view.scroll_to_page(5)
-    assert helper.view.wait_idle(5000)
-    helper.toggle()
-    assert not helper.paged and helper.stack.currentWidget() is pane.view
+    pane.page_view.scroll_to_page(5)
+    assert pane.page_view.wait_idle(5000)
     six = doc.text.index("Page 6 opens")
+    assert pane.is_span_visible(six, six + 12)  # the pane answers for the page view
+    assert not pane.view.isVisible()
+    pane.toggle_paged()
+    assert not pane.paged and pane.views.currentWidget() is pane.view
     assert pane.is_span_visible(six, six + 12)  # the text view went where the pages were
     pane.open_document("notes")  # a text: no pages to show
     qtbot.waitUntil(lambda: pane.doc is not None and pane.doc.id == "notes", timeout=5000)
-    assert not helper.action.isEnabled()
-    helper.action.trigger()
-    assert not helper.paged
-    helper.view.shutdown()
+    assert not pane.page_action.isEnabled() and not pane.page_button.isVisible()
+    pane.page_action.trigger()
+    assert not pane.paged and not pane.page_action.isChecked()
+    pane.page_view.shutdown()
+
+
+def test_a_text_document_replacing_a_pdf_leaves_the_page_view(qtbot, pdf_library):
+    from nkreader.ui.session import Session
+
+    session = Session(pdf_library)
+    pane = make_paged_pane(qtbot, session)
+    pane.set_paged(True)
+    qtbot.waitUntil(pane.page_view.ready, timeout=5000)
+    pane.open_document("notes")
+    qtbot.waitUntil(lambda: pane.doc is not None and pane.doc.id == "notes", timeout=5000)
+    assert not pane.paged and pane.views.currentWidget() is pane.view
+    assert pane.page_view.doc is None  # the PDF is let go
+    start = pane.doc.text.index("border")
+    pane.select_span(start, start + 6)
+    assert pane.selection_span() == (start, start + 6)  # the text view answers again
+    pane.page_view.shutdown()
 
 
 def test_the_shortcut_toggles_while_the_pane_has_focus(qtbot, pdf_library):
     from nkreader.ui.session import Session
 
     session = Session(pdf_library)
-    pane, helper = make_paged_pane(qtbot, session)
+    pane = make_paged_pane(qtbot, session)
     pane.view.setFocus()
     qtbot.waitUntil(pane.view.hasFocus, timeout=2000)
     qtbot.keyClick(pane.view, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
-    assert helper.paged
-    helper.view.shutdown()
+    assert pane.paged
+    qtbot.waitUntil(pane.page_view.hasFocus, timeout=2000)
+    qtbot.keyClick(pane.page_view, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert not pane.paged
+    pane.page_view.shutdown()
 
 
 def test_a_highlight_made_on_the_page_shows_in_the_text_and_back(qtbot, pdf_library):
@@ -565,9 +584,9 @@ def test_a_highlight_made_on_the_page_shows_in_the_text_and_back(qtbot, pdf_libr
     from nkreader.ui.session import Session
 
     session = Session(pdf_library)
-    pane, helper = make_paged_pane(qtbot, session)
-    helper.set_paged(True)
-    view = helper.view
+    pane = make_paged_pane(qtbot, session)
+    pane.set_paged(True)
+    view = pane.page_view
     qtbot.waitUntil(lambda: view.ready() and view.layout_of(0) is not None, timeout=5000)
     assert view.wait_idle(5000)
     selections = []
@@ -585,14 +604,14 @@ def test_a_highlight_made_on_the_page_shows_in_the_text_and_back(qtbot, pdf_libr
     # the text view has it too
     qtbot.waitUntil(lambda: any(a["id"] == cmd.ann_id for a in pane.visible_annotations(0, len(pane.doc.text))),
                     timeout=2000)
-    helper.set_paged(False)
+    pane.set_paged(False)
     assert pane.selection_span() == span  # the selection came along
     # a highlight made in the text view shows on the page
     start = pane.doc.text.index("so-called big picture")
     pane.select_span(start, start + len("so-called big picture"))
     cmd2 = commands.AddHighlight(session, pane.doc_id, *pane.selection_span())
     assert session.push(cmd2)
-    helper.set_paged(True)
+    pane.set_paged(True)
     qtbot.waitUntil(lambda: any(a["id"] == cmd2.ann_id for a in view.annotations()), timeout=2000)
     # clicking it on the page makes it the current passage
     with qtbot.waitSignal(pane.annotationActivated) as signal:
@@ -608,28 +627,26 @@ def test_find_and_activate_scroll_the_page_view(qtbot, pdf_library):
     from nkreader.ui.session import Session
 
     session = Session(pdf_library)
-    pane, helper = make_paged_pane(qtbot, session)
-    helper.set_paged(True)
-    view = helper.view
+    pane = make_paged_pane(qtbot, session)
+    pane.set_paged(True)
+    view = pane.page_view
     qtbot.waitUntil(view.ready, timeout=5000)
     assert pane.find("numbered 6") == 1
     qtbot.waitUntil(lambda: 5 in view.visible_pages(), timeout=5000)
-    qtbot.waitUntil(lambda: view._matches == pane.matches, timeout=2000)
+    assert view._matches == pane.matches  # marked on the page at once
+    pane.close_find()
+    assert view._matches == []
     view.shutdown()
 
 
 def test_in_the_main_window_the_highlight_action_works_on_the_page(qtbot, make_window, pdf_library):
-    from nkreader.ui.page_view import integrate_page_view_in_window
-
     window = make_window(pdf_library, restore=False)
-    integrate_page_view_in_window(window)
     pane = window.panes[0]
     done = []
     window.open_in("bell", "active", on_ready=lambda p: done.append(p))
     qtbot.waitUntil(lambda: bool(done), timeout=10000)
-    helper = pane.paged_pane
-    helper.set_paged(True)
-    view = helper.view
+    pane.set_paged(True)
+    view = pane.page_view
     qtbot.waitUntil(lambda: view.ready() and view.layout_of(0) is not None, timeout=5000)
     assert view.wait_idle(5000)
     drag(qtbot, view, centre(view, 0, word(view, 0, "refugees")), centre(view, 0, word(view, 0, "south")))
@@ -637,24 +654,24 @@ def test_in_the_main_window_the_highlight_action_works_on_the_page(qtbot, make_w
     assert ann_id and window.session.annotation(ann_id)["target"]["exact"] == "refugees on their way south"
     assert view.selection_span() is None  # cleared, as in the text view
     new = window.add_pane("bell")
-    assert getattr(new, "paged_pane", None) is not None  # panes to come get it too
+    assert new.page_view is not pane.page_view  # every pane has its own
     view.shutdown()
-    new.paged_pane.view.shutdown()
+    new.page_view.shutdown()
 
 
 def test_every_document_pane_has_the_page_view_in_a_stack(qtbot, pdf_library):
     from PySide6.QtWidgets import QStackedWidget
 
     from nkreader.ui.document_pane import DocumentPane
-    from nkreader.ui.page_view import PagedPane, PageView
+    from nkreader.ui.page_view import PageView
     from nkreader.ui.session import Session
 
     pane = DocumentPane(Session(pdf_library))
     qtbot.addWidget(pane)
-    helper = pane.paged_pane
-    assert isinstance(helper, PagedPane)
     stack = pane.findChild(QStackedWidget, "paneViews")
-    assert stack is helper.stack and stack.widget(0) is pane.view
-    assert stack.widget(1).findChild(PageView) is helper.view
-    assert not helper.action.isEnabled()  # no document yet
-    assert helper.view.renderer._thread is None  # no thread until a PDF is shown
+    assert stack is pane.views and stack.widget(0) is pane.view
+    assert stack.widget(1).findChild(PageView) is pane.page_view
+    assert not pane.page_action.isEnabled()  # no document yet
+    assert pane.page_view.renderer._thread is None  # no thread until a PDF is shown
+    # the pane's own methods, not per-object replacements, answer for either view
+    assert "selection_span" not in vars(pane) and "apply_scheme" not in vars(pane)

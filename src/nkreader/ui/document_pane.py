@@ -6,6 +6,13 @@ The text is put into the QTextDocument with ``QTextCursor.insertText`` (through
 an image, a link or markup. Highlights are *extra selections* laid over the text, so the document
 itself never changes after it is built, and every offset crosses the core/Qt boundary through
 ``ui/offsets.py``.
+
+A PDF or EPUB can also be shown as its pages (``ui/page_view.py``), in a stack with the text view,
+toggled with Ctrl+Shift+P or the "Pages" button (``set_paged``). While the pages are shown
+(``paged``), the selection, scrolling and find methods of the pane answer for the page view, each
+with an ``if self._paged:`` at its top, so the window's actions (highlight, note, code, link, copy
+with citation) work on a selection made on the page. Both views draw the session's annotations, so
+a highlight made in one shows in the other.
 """
 
 from __future__ import annotations
@@ -20,17 +27,18 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QComboBox, QFrame, QHBoxLayout, QLabel, QLineEdit, QMenu, QProgressBar, QPushButton, QSizePolicy,
-    QTextEdit, QToolButton, QToolTip, QVBoxLayout, QWidget,
+    QStackedWidget, QTextEdit, QToolButton, QToolTip, QVBoxLayout, QWidget,
 )
 
 from nkreader.core.model import Document, DocumentError
 from nkreader.ui import style
 from nkreader.ui.offsets import OffsetMap, insert_text, qt_safe
-from nkreader.ui.page_view import integrate_page_view
+from nkreader.ui.page_view import page_view_panel
 from nkreader.ui.safety import plain_tooltip
 from nkreader.ui.workers import start_task
 
 MARGIN_WIDTH = 58
+PAGE_VIEW_SHORTCUT = "Ctrl+Shift+P"  # the page view / reflowed text toggle of a pane
 SYNC_OPEN_BYTES = 2_000_000  # text files below this size open on the GUI thread (a few ms)
 
 
@@ -514,7 +522,24 @@ class DocumentPane(QFrame):
         self.close_button.setToolTip("Close this pane (Ctrl+W)")
         self.close_button.setAutoRaise(True)
         self.close_button.clicked.connect(lambda: self.closeRequested.emit(self))
+        # PDF and EPUB: the pages as printed or the reflowed text (the page view is made below)
+        self.page_action = QAction("Page view", self)
+        self.page_action.setObjectName("action_page_view")
+        self.page_action.setCheckable(True)
+        self.page_action.setEnabled(False)
+        self.page_action.setShortcut(QKeySequence(PAGE_VIEW_SHORTCUT))
+        self.page_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.page_action.setToolTip(f"Show the pages as printed, or the reflowed text ({PAGE_VIEW_SHORTCUT})")
+        self.page_action.toggled.connect(self.set_paged)
+        self.addAction(self.page_action)
+        self.page_button = QToolButton()
+        self.page_button.setObjectName("pageViewToggle")
+        self.page_button.setDefaultAction(self.page_action)
+        self.page_button.setText("Pages")
+        self.page_button.setAutoRaise(True)
+        self.page_button.setVisible(False)
         top.addWidget(self.chooser, 1)
+        top.addWidget(self.page_button)
         top.addWidget(self.close_button)
         hl.addLayout(top)
         self.author_label = _plain_label("", "paneAuthor")
@@ -534,7 +559,16 @@ class DocumentPane(QFrame):
         lay.addWidget(self.loading)
         self.view = ReaderView(self)
         self.view.setPlaceholderText("Choose a document above, or double-click one in the library.")
-        lay.addWidget(self.view, 1)
+        # the text view and the page view in a stack; while the pages are shown (``paged``) the
+        # selection, scrolling and find methods below answer for the page view
+        self._paged = False
+        self.page_panel, self.page_view, self.page_bar = page_view_panel(session, self)
+        self.views = QStackedWidget(self)
+        self.views.setObjectName("paneViews")
+        self.views.addWidget(self.view)
+        self.views.addWidget(self.page_panel)
+        self.views.setCurrentWidget(self.view)
+        lay.addWidget(self.views, 1)
         self.find_bar = FindBar(self)
         lay.addWidget(self.find_bar)
         self.view.selectionChanged.connect(lambda: self.selectionChanged.emit(self))
@@ -547,9 +581,8 @@ class DocumentPane(QFrame):
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.setInterval(0)
         self._refresh_timer.timeout.connect(self.refresh_highlights)
+        self._connect_page_view()
         self.apply_scheme(self.scheme)
-        # PDF and EPUB: the pages as printed, in a stack with the text view (Ctrl+Shift+P)
-        self.paged_pane = integrate_page_view(self)
 
     # documents ---------------------------------------------------------------------------------
     @property
@@ -636,6 +669,7 @@ class DocumentPane(QFrame):
             self.title_label.setText("")
             self.venue_label.setText("")
             self.fill_chooser()
+            self._update_page_view()
             self.documentChanged.emit(self)
             return
         self.omap = OffsetMap(doc.text)
@@ -660,6 +694,7 @@ class DocumentPane(QFrame):
         self.fill_chooser()
         self.refresh_highlights()
         self._update_theme_bar(navigate=False)
+        self._update_page_view()
         self.documentChanged.emit(self)
         if top_offset is not None:
             self._pending_top = top_offset
@@ -707,9 +742,76 @@ class DocumentPane(QFrame):
                 cursor.setPosition(omap.to_qt(para.end), QTextCursor.MoveMode.KeepAnchor)
                 cursor.mergeCharFormat(heading)
 
+    # the page view (PDF, EPUB) --------------------------------------------------------------------
+    def _connect_page_view(self) -> None:
+        view = self.page_view
+        view.context_actions_for = lambda: self.context_actions
+        view.spanSelected.connect(lambda *_: self.selectionChanged.emit(self))
+        view.selectionChanged.connect(lambda: self.selectionChanged.emit(self))
+        view.annotationClicked.connect(lambda ann_id: self.activate_annotation(ann_id, scroll=False))
+        view.focused.connect(lambda: self.activated.emit(self))
+        view.verticalScrollBar().valueChanged.connect(lambda _v: self._paged and self.scrolled.emit())
+        view.message.connect(self.session.message.emit)
+
+    @property
+    def paged(self) -> bool:
+        """True while the pages as printed are shown (the page view), False for the reflowed text."""
+        return self._paged
+
+    def can_page(self) -> bool:
+        doc = self.doc
+        return doc is not None and doc.paginated and doc.kind in ("pdf", "epub")
+
+    def set_paged(self, on: bool) -> None:
+        """Show the pages (``on``) or the reflowed text, keeping the place and the selection."""
+        on = bool(on) and self.can_page()
+        if self.page_action.isChecked() != on:
+            self.page_action.blockSignals(True)
+            self.page_action.setChecked(on)
+            self.page_action.blockSignals(False)
+        if on == self._paged:
+            return
+        top, span = self.top_offset(), self.selection_span()  # of the view shown until now
+        self._paged = on
+        if on:
+            if self.page_view.doc is not self.doc:
+                self.page_view.set_document(self.doc, password=self.password_for(self.doc))
+            self.page_view.set_matches(self._matches, self._match_index)
+            self.views.setCurrentWidget(self.page_panel)
+            focus = self.page_view
+        else:
+            self.views.setCurrentWidget(self.view)
+            focus = self.view
+        if top is not None:
+            self.scroll_to_offset(top, 0.0)
+        if span:
+            self.select_span(*span)
+        focus.setFocus()
+        self.selectionChanged.emit(self)
+
+    def toggle_paged(self) -> None:
+        self.set_paged(not self._paged)
+
+    def _update_page_view(self) -> None:
+        """After a document change: the toggle is offered for PDF and EPUB only."""
+        can = self.can_page()
+        self.page_action.setEnabled(can)
+        self.page_button.setVisible(can)
+        if not can:
+            self.set_paged(False)
+            self.page_view.set_document(None)
+        elif self._paged:
+            self.page_view.set_document(self.doc, password=self.password_for(self.doc))
+            self.page_view.set_matches([], -1)
+
+    def password_for(self, doc: Document | None) -> str | None:
+        """The password an encrypted document was opened with (kept in memory, never saved)."""
+        return None
+
     # appearance ------------------------------------------------------------------------------------
     def apply_scheme(self, scheme: style.Scheme) -> None:
         self.scheme = scheme
+        self.page_view.apply_scheme(scheme)
         pal = self.view.palette()
         pal.setColor(QPalette.ColorRole.Base, QColor(scheme.base))
         pal.setColor(QPalette.ColorRole.Text, QColor(scheme.text))
@@ -834,6 +936,8 @@ class DocumentPane(QFrame):
 
     def _apply_extra_selections(self) -> None:
         self._marks_changed()
+        if self._paged:
+            self.page_view.set_matches(self._matches, self._match_index)
 
     def visible_annotations(self, first_cp: int, last_cp: int) -> list[dict]:
         lo = bisect_left(self._ann_starts, first_cp - self._max_len)
@@ -864,6 +968,8 @@ class DocumentPane(QFrame):
     # selection and scrolling ---------------------------------------------------------------------------
     def selection_span(self) -> tuple[int, int] | None:
         """The selected text as a code-point span, trimmed of surrounding white space."""
+        if self._paged:
+            return self.page_view.selection_span()
         c = self.view.textCursor()
         if not c.hasSelection() or self.omap is None:
             return None
@@ -876,6 +982,9 @@ class DocumentPane(QFrame):
         return (a, b) if b > a else None
 
     def select_span(self, start: int, end: int) -> None:
+        if self._paged:
+            self.page_view.select_span(start, end)
+            return
         self.view.setTextCursor(self._cursor(start, end))
 
     def select_paragraph_at(self, cp: int) -> None:
@@ -886,12 +995,18 @@ class DocumentPane(QFrame):
             self.select_span(para.start, para.end)
 
     def clear_selection(self) -> None:
+        if self._paged:
+            self.page_view.clear_selection()
+            return
         c = self.view.textCursor()
         c.clearSelection()
         self.view.setTextCursor(c)
 
     def scroll_to_span(self, start: int, end: int, fraction: float = 0.3) -> None:
         if self.doc is None:
+            return
+        if self._paged:
+            self.page_view.scroll_to_span(start, end, fraction)
             return
         top, bottom = self.view.span_y(start, end)
         vh = self.view.viewport().height()
@@ -903,6 +1018,9 @@ class DocumentPane(QFrame):
     def scroll_to_offset(self, cp: int, fraction: float = 0.0) -> None:
         if self.doc is None:
             return
+        if self._paged:
+            self.page_view.scroll_to_offset(cp, fraction)
+            return
         cp = max(0, min(cp, len(self.doc.text)))
         top, _ = self.view.span_y(cp, min(len(self.doc.text), cp + 1))
         vh = self.view.viewport().height()
@@ -911,11 +1029,15 @@ class DocumentPane(QFrame):
     def top_offset(self) -> int | None:
         if self.doc is None:
             return None
+        if self._paged:
+            return self.page_view.top_offset()
         if self.view.verticalScrollBar().value() == 0:
             return 0
         return self.view.visible_span()[0]
 
     def is_span_visible(self, start: int, end: int) -> bool:
+        if self._paged:
+            return self.page_view.is_span_visible(start, end)
         top, bottom = self.view.span_y_viewport(start, end)
         return bottom > 0 and top < self.view.viewport().height()
 

@@ -33,7 +33,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QPoint, QPointF, QRectF, QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QColor, QDesktopServices, QGuiApplication, QImage, QKeySequence, QPainter, QPen
 from PySide6.QtWidgets import (
-    QAbstractScrollArea, QComboBox, QFrame, QHBoxLayout, QLabel, QMenu, QMessageBox, QStackedWidget, QToolButton,
+    QAbstractScrollArea, QComboBox, QFrame, QHBoxLayout, QLabel, QMenu, QMessageBox, QToolButton,
     QToolTip, QVBoxLayout, QWidget,
 )
 
@@ -42,8 +42,7 @@ from nkreader.core.pdf_pages import MAX_PIXELS, PageLayout, PageLink, safe_uri
 from nkreader.ui import style
 from nkreader.ui.safety import message, plain_tooltip, safe_url
 
-__all__ = ["PageView", "PageRenderer", "PageBar", "ZOOM_STEPS", "PIXELS_PER_POINT_100", "page_view_panel",
-           "PagedPane", "integrate_page_view", "integrate_page_view_in_window", "TOGGLE_SHORTCUT"]
+__all__ = ["PageView", "PageRenderer", "PageBar", "ZOOM_STEPS", "PIXELS_PER_POINT_100", "page_view_panel"]
 
 #: 100 % shows a page at 96 pixels per inch (a point is 1/72 inch).
 PIXELS_PER_POINT_100 = 96.0 / 72.0
@@ -305,7 +304,8 @@ class PageView(QAbstractScrollArea):
         self._press: QPoint | None = None
         self._drag_anchor: tuple[int, int] | None = None  # (page, word index)
         self._dragging = False
-        self._pending_offset: tuple[int, float] | None = None
+        self._pending_offset: tuple[int, float] | None = None  # where to go once pages/words are known
+        self._moving = 0  # > 0 while the view scrolls itself (a relayout): the pending place is kept
         self._last_page = -1
         self.renderer = PageRenderer()
         self.renderer.opened.connect(self._opened)
@@ -530,6 +530,13 @@ class PageView(QAbstractScrollArea):
         return max(MIN_ZOOM / 100 * PIXELS_PER_POINT_100, min(MAX_ZOOM / 100 * PIXELS_PER_POINT_100, s))
 
     def _relayout(self) -> None:
+        self._moving += 1
+        try:
+            self._relayout_now()
+        finally:
+            self._moving -= 1
+
+    def _relayout_now(self) -> None:
         self.scale = self._compute_scale()
         y = float(PAGE_MARGIN)
         tops = []
@@ -565,7 +572,11 @@ class PageView(QAbstractScrollArea):
         if place is not None:
             i, frac = place
             h = self.sizes[i][1] * self.scale + PAGE_GAP
-            self.verticalScrollBar().setValue(int(self._tops[i] + frac * h))
+            self._moving += 1
+            try:
+                self.verticalScrollBar().setValue(int(self._tops[i] + frac * h))
+            finally:
+                self._moving -= 1
 
     def page_rect(self, index: int) -> QRectF:
         """Page ``index`` in viewport pixels."""
@@ -625,6 +636,10 @@ class PageView(QAbstractScrollArea):
 
     # --- scrolling ---------------------------------------------------------------------------------
     def _scrolled(self, _value: int) -> None:
+        if not self._moving:
+            # scrolled by the user (or by a scroll_to_* call, which sets its own pending place after
+            # this): a place still waiting for its words must not pull the view back later
+            self._pending_offset = None
         self._request_visible()  # at once: the renderer starts before this frame is painted
         self.viewport().update()
         page = self.current_page()
@@ -635,6 +650,7 @@ class PageView(QAbstractScrollArea):
     def scroll_to_page(self, index: int, fraction: float = 0.0) -> None:
         if not self._tops:
             return
+        self._pending_offset = None  # this place wins over one still waiting for its words
         index = max(0, min(index, len(self._tops) - 1))
         y = self._tops[index] - PAGE_MARGIN + fraction * self.sizes[index][1] * self.scale
         self.verticalScrollBar().setValue(int(max(0, y)))
@@ -1272,194 +1288,3 @@ def page_view_panel(session_or_library, parent: QWidget | None = None) -> tuple[
     lay.addWidget(bar)
     lay.addWidget(view, 1)
     return panel, view, bar
-
-
-# =============================================================================================
-# Integration into a document pane
-# =============================================================================================
-
-TOGGLE_SHORTCUT = "Ctrl+Shift+P"
-
-
-class PagedPane(QObject):
-    """The page view in a ``DocumentPane``, toggled with the reflowed text view.
-
-    ``DocumentPane.__init__`` calls ``integrate_page_view(self)``: the pane's text view is put in
-    a ``QStackedWidget`` with a page view panel;
-    a checkable action (Ctrl+Shift+P, and a "Pages" button in the pane header) switches between
-    them for PDF and EPUB documents, keeping the place. While the pages are shown, the pane's
-    selection, scrolling and find methods answer for the page view (instance attributes shadow
-    the class's methods, so the window's actions — highlight, note, code, link, copy with
-    citation — work on a selection made on the page). Both views draw the same annotations from
-    the session, so a highlight made in one shows in the other.
-
-    The lasting form of this is a few lines in ``DocumentPane.__init__`` (the stack and the
-    action) and an ``if self.paged`` at the top of the methods listed in ``_DISPATCHED``.
-    """
-
-    _DISPATCHED = ("selection_span", "select_span", "clear_selection", "scroll_to_span", "scroll_to_offset",
-                   "top_offset", "is_span_visible")
-
-    def __init__(self, pane):
-        super().__init__(pane)
-        self.pane = pane
-        self.paged = False
-        self.panel, self.view, self.bar = page_view_panel(pane.session, pane)
-        self.view.apply_scheme(pane.scheme)
-        self.view.context_actions_for = lambda: pane.context_actions
-        layout = pane.layout()
-        self.stack = QStackedWidget(pane)
-        self.stack.setObjectName("paneViews")
-        layout.replaceWidget(pane.view, self.stack)
-        self.stack.addWidget(pane.view)
-        self.stack.addWidget(self.panel)
-        self.stack.setCurrentWidget(pane.view)
-
-        self.action = QAction("Page view", pane)
-        self.action.setObjectName("action_page_view")
-        self.action.setCheckable(True)
-        self.action.setShortcut(QKeySequence(TOGGLE_SHORTCUT))
-        self.action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self.action.setToolTip(f"Show the pages as printed, or the reflowed text ({TOGGLE_SHORTCUT})")
-        self.action.toggled.connect(self.set_paged)
-        pane.addAction(self.action)
-        self.button = QToolButton()
-        self.button.setObjectName("pageViewToggle")
-        self.button.setDefaultAction(self.action)
-        self.button.setText("Pages")
-        self.button.setAutoRaise(True)
-        row = self._header_row()
-        if row is not None:
-            row.insertWidget(max(0, row.indexOf(pane.close_button)), self.button)
-
-        # the pane's own methods, kept for the text view
-        self._text = {name: getattr(pane, name) for name in self._DISPATCHED}
-        for name in self._DISPATCHED:
-            setattr(pane, name, getattr(self, f"_{name}"))
-        self._apply_scheme = pane.apply_scheme
-        pane.apply_scheme = self._apply_scheme_both
-
-        view = self.view
-        view.spanSelected.connect(lambda *_: pane.selectionChanged.emit(pane))
-        view.selectionChanged.connect(lambda: pane.selectionChanged.emit(pane))
-        view.annotationClicked.connect(lambda ann_id: pane.activate_annotation(ann_id, scroll=False))
-        view.focused.connect(lambda: pane.activated.emit(pane))
-        view.verticalScrollBar().valueChanged.connect(lambda _v: self.paged and pane.scrolled.emit())
-        view.message.connect(pane.session.message.emit)
-        view.linkBlocked.connect(lambda _why: None)
-        pane.documentChanged.connect(self._document_changed)
-        edit = pane.find_bar.edit
-        edit.textChanged.connect(lambda _t: QTimer.singleShot(0, self._sync_matches))
-        edit.returnPressed.connect(lambda: QTimer.singleShot(0, self._sync_matches))
-        self._document_changed(pane)
-
-    def _header_row(self):
-        close = self.pane.close_button
-        parent_layout = close.parentWidget().layout() if close.parentWidget() else None
-        if parent_layout is None:
-            return None
-        for k in range(parent_layout.count()):
-            item = parent_layout.itemAt(k)
-            sub = item.layout() if item is not None else None
-            if sub is not None and sub.indexOf(close) >= 0:
-                return sub
-        return None
-
-    # --- switching -------------------------------------------------------------------------------
-    def can_page(self) -> bool:
-        doc = self.pane.doc
-        return doc is not None and doc.paginated and doc.kind in ("pdf", "epub")
-
-    def set_paged(self, on: bool) -> None:
-        on = bool(on) and self.can_page()
-        if self.action.isChecked() != on:
-            self.action.blockSignals(True)
-            self.action.setChecked(on)
-            self.action.blockSignals(False)
-        if on == self.paged:
-            return
-        pane = self.pane
-        if on:
-            top = self._text["top_offset"]()
-            span = self._text["selection_span"]()
-            self.paged = True
-            if self.view.doc is not pane.doc:
-                self.view.set_document(pane.doc)
-            self.stack.setCurrentWidget(self.panel)
-            self.view.scroll_to_offset(top or 0, 0.0)
-            if span:
-                self.view.select_span(*span)
-            self.view.setFocus()
-        else:
-            top = self.view.top_offset()
-            span = self.view.selection_span()
-            self.paged = False
-            self.stack.setCurrentWidget(pane.view)
-            if top is not None:
-                self._text["scroll_to_offset"](top, 0.0)
-            if span:
-                self._text["select_span"](*span)
-            pane.view.setFocus()
-        pane.selectionChanged.emit(pane)
-
-    def toggle(self) -> None:
-        self.set_paged(not self.paged)
-
-    def _document_changed(self, pane) -> None:
-        self.action.setEnabled(self.can_page())
-        self.button.setVisible(self.can_page())
-        if not self.can_page():
-            if self.paged:
-                self.set_paged(False)
-            self.view.set_document(None)
-            return
-        if self.paged:
-            self.view.set_document(pane.doc)
-
-    def _sync_matches(self) -> None:
-        if self.paged:
-            self.view.set_matches(self.pane.matches, getattr(self.pane, "_match_index", -1))
-
-    def _apply_scheme_both(self, scheme) -> None:
-        self._apply_scheme(scheme)
-        self.view.apply_scheme(scheme)
-
-    # --- the pane's methods while the pages are shown ------------------------------------------
-    def _selection_span(self):
-        return self.view.selection_span() if self.paged else self._text["selection_span"]()
-
-    def _select_span(self, start: int, end: int) -> None:
-        (self.view.select_span if self.paged else self._text["select_span"])(start, end)
-
-    def _clear_selection(self) -> None:
-        (self.view.clear_selection if self.paged else self._text["clear_selection"])()
-
-    def _scroll_to_span(self, start: int, end: int, fraction: float = 0.3) -> None:
-        (self.view.scroll_to_span if self.paged else self._text["scroll_to_span"])(start, end, fraction)
-        QTimer.singleShot(0, self._sync_matches)
-
-    def _scroll_to_offset(self, cp: int, fraction: float = 0.0) -> None:
-        (self.view.scroll_to_offset if self.paged else self._text["scroll_to_offset"])(cp, fraction)
-
-    def _top_offset(self):
-        return self.view.top_offset() if self.paged else self._text["top_offset"]()
-
-    def _is_span_visible(self, start: int, end: int) -> bool:
-        return self.view.is_span_visible(start, end) if self.paged else self._text["is_span_visible"](start, end)
-
-
-def integrate_page_view(pane) -> PagedPane:
-    """Give a ``DocumentPane`` a page view and the Ctrl+Shift+P toggle (once; returns the helper)."""
-    existing = getattr(pane, "paged_pane", None)
-    if isinstance(existing, PagedPane):
-        return existing
-    helper = PagedPane(pane)
-    pane.paged_pane = helper
-    return helper
-
-
-def integrate_page_view_in_window(window) -> None:
-    """Every pane of a ``MainWindow``, now and to come, gets the page view (see ``PagedPane``)."""
-    for pane in window.panes:
-        integrate_page_view(pane)
-    window.paneAdded.connect(integrate_page_view)
