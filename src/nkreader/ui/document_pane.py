@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from nkreader.core.model import Document, DocumentError
-from nkreader.ui import style
+from nkreader.ui import passwords, style
 from nkreader.ui.offsets import OffsetMap, insert_text, qt_safe
 from nkreader.ui.page_view import page_view_panel
 from nkreader.ui.safety import plain_tooltip
@@ -625,18 +625,36 @@ class DocumentPane(QFrame):
             try:
                 doc = session.document(entry.id)
             except DocumentError as exc:
-                session.message.emit(str(exc))
+                if passwords.is_password_error(str(exc)):
+                    self._open_encrypted(entry, top_offset=top_offset, on_ready=on_ready)
+                else:
+                    session.message.emit(str(exc))
                 return
             self.set_document(doc, top_offset=top_offset)
             if on_ready:
                 on_ready(self)
             return
+
+        def failed(text):
+            if passwords.is_password_error(text):
+                self._open_encrypted(entry, top_offset=top_offset, on_ready=on_ready)
+                return
+            session.message.emit(f"Could not open {entry.path.name}: {text}")
+            self.fill_chooser()
+
+        self._load(entry, lambda t: session.document(entry.id), top_offset=top_offset, on_ready=on_ready,
+                   on_failed=failed)
+
+    def _load(self, entry, fn, *, top_offset, on_ready, on_failed, on_opened=None) -> None:
+        """Run ``fn`` (opening ``entry``) off the GUI thread, with the loading bar; then show the result."""
         self.loading.label.setText(f"Opening {entry.metadata.citation or entry.path.name}…")
         self.loading.show()
 
         def done(doc):
             self._loading = None
             self.loading.hide()
+            if on_opened:
+                on_opened(doc)
             self.set_document(doc, top_offset=top_offset)
             if on_ready:
                 on_ready(self)
@@ -644,13 +662,44 @@ class DocumentPane(QFrame):
         def failed(text):
             self._loading = None
             self.loading.hide()
-            session.message.emit(f"Could not open {entry.path.name}: {text}")
-            self.fill_chooser()
+            on_failed(text)
 
-        task = start_task(lambda t: session.document(entry.id), title=f"Opening {entry.path.name}",
+        task = start_task(fn, title=f"Opening {entry.path.name}",
                           on_result=lambda doc: done(doc) if self._loading is task else None,
                           on_error=lambda text: failed(text) if self._loading is task else None)
         self._loading = task
+
+    def _open_encrypted(self, entry, *, top_offset=None, on_ready=None, wrong: bool = False) -> None:
+        """``entry`` is an encrypted PDF: open it with the password known for it in this run, or ask.
+
+        A wrong password is refused (the dialog says so) and asked again until the user cancels."""
+        session = self.session
+        name = entry.path.name
+        password = None if wrong else passwords.known(entry.path)
+        typed = password is None
+        if typed:
+            password = passwords.ask_password(self, name, wrong=wrong)
+            if password is None:
+                session.message.emit(f"{name} is encrypted: it was not opened without its password.")
+                self.fill_chooser()
+                return
+
+        def opened(doc):
+            passwords.remember(entry.path, password)
+            passwords.keep_opened(session, doc)
+
+        def failed(text):
+            if passwords.is_password_error(text):
+                passwords.forget(entry.path)
+                # a password just typed was wrong: say so; a remembered one no longer fits: just ask
+                QTimer.singleShot(0, self, lambda: self._open_encrypted(entry, top_offset=top_offset, on_ready=on_ready,
+                                                                  wrong=typed))
+                return
+            session.message.emit(f"Could not open {name}: {text}")
+            self.fill_chooser()
+
+        self._load(entry, lambda t: passwords.open_with_password(entry, password), top_offset=top_offset,
+                   on_ready=on_ready, on_failed=failed, on_opened=opened)
 
     def cancel_loading(self) -> None:
         if self._loading is not None:
@@ -806,7 +855,7 @@ class DocumentPane(QFrame):
 
     def password_for(self, doc: Document | None) -> str | None:
         """The password an encrypted document was opened with (kept in memory, never saved)."""
-        return None
+        return passwords.password_for(doc)
 
     # appearance ------------------------------------------------------------------------------------
     def apply_scheme(self, scheme: style.Scheme) -> None:
