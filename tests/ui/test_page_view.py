@@ -675,3 +675,40 @@ def test_every_document_pane_has_the_page_view_in_a_stack(qtbot, pdf_library):
     assert pane.page_view.renderer._thread is None  # no thread until a PDF is shown
     # the pane's own methods, not per-object replacements, answer for either view
     assert "selection_span" not in vars(pane) and "apply_scheme" not in vars(pane)
+
+
+def test_the_view_menu_toggles_the_current_pane_and_follows_it(qtbot, make_window, pdf_library):
+    window = make_window(pdf_library, restore=False)
+    action = window.actions_by_name["page_view"]
+    view_menu = next(m for m in window.menuBar().findChildren(type(window.layers_menu)) if m.title() == "&View")
+    assert action in view_menu.actions() and action.isCheckable()
+    assert ("View", "Page view (PDF, EPUB)", "Ctrl+Shift+P") in window.shortcut_rows()  # in the help
+    pdf_pane, text_pane = window.panes  # the first two documents of the corpus
+    qtbot.waitUntil(lambda: pdf_pane.doc is not None and text_pane.doc is not None, timeout=10000)
+    assert (pdf_pane.doc_id, text_pane.doc_id) == ("bell", "notes")
+    window.set_active_pane(text_pane)
+    assert not action.isEnabled() and not action.isChecked()  # a text: nothing to page
+    window.set_active_pane(pdf_pane)
+    assert action.isEnabled() and not action.isChecked()
+    action.trigger()
+    assert pdf_pane.paged and action.isChecked()
+    # the action follows the current pane
+    window.set_active_pane(text_pane)
+    assert not action.isEnabled() and not action.isChecked()
+    window.set_active_pane(pdf_pane)
+    assert action.isEnabled() and action.isChecked()
+    # the pane's own button keeps the menu in step
+    pdf_pane.page_button.click()
+    assert not pdf_pane.paged and not action.isChecked()
+    # the shortcut is the window's now (one action for it: not ambiguous), and works from the pane
+    assert pdf_pane.page_action.shortcut().isEmpty()
+    pdf_pane.view.setFocus()
+    qtbot.waitUntil(pdf_pane.view.hasFocus, timeout=2000)
+    qtbot.keyClick(pdf_pane.view, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert pdf_pane.paged and action.isChecked()
+    qtbot.waitUntil(pdf_pane.page_view.hasFocus, timeout=2000)
+    qtbot.keyClick(pdf_pane.page_view, Qt.Key.Key_P,
+                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert not pdf_pane.paged and not action.isChecked()
+    pdf_pane.page_view.shutdown()
+    text_pane.page_view.shutdown()

@@ -473,6 +473,7 @@ class DocumentPane(QFrame):
     selectionChanged = Signal(object)
     closeRequested = Signal(object)
     annotationActivated = Signal(str)
+    viewStateChanged = Signal(object)   # this pane; its page view toggle changed (enabled, on/off, active)
 
     def __init__(self, session, parent: QWidget | None = None, *, dark: bool = False,
                  font_size: float = style.DEFAULT_FONT_SIZE):
@@ -837,6 +838,7 @@ class DocumentPane(QFrame):
             self.select_span(*span)
         focus.setFocus()
         self.selectionChanged.emit(self)
+        self.viewStateChanged.emit(self)
 
     def toggle_paged(self) -> None:
         self.set_paged(not self._paged)
@@ -852,6 +854,7 @@ class DocumentPane(QFrame):
         elif self._paged:
             self.page_view.set_document(self.doc, password=self.password_for(self.doc))
             self.page_view.set_matches([], -1)
+        self.viewStateChanged.emit(self)
 
     def password_for(self, doc: Document | None) -> str | None:
         """The password an encrypted document was opened with (kept in memory, never saved)."""
@@ -892,6 +895,8 @@ class DocumentPane(QFrame):
         self.header.setProperty("active", active)
         self.header.style().unpolish(self.header)
         self.header.style().polish(self.header)
+        if active:
+            self.viewStateChanged.emit(self)
 
     # annotations -----------------------------------------------------------------------------------
     def _session_changed(self, kinds) -> None:
@@ -1182,3 +1187,36 @@ class DocumentPane(QFrame):
     @property
     def theme_passages(self) -> list[dict]:
         return list(self._theme_passages)
+
+
+def follow_page_view_action(window, action: QAction) -> None:
+    """Make ``action`` (the window's View > Page view) follow the window's active pane: enabled
+    when its document has pages, checked while they are shown.
+
+    The window's action holds the Ctrl+Shift+P shortcut then: each pane's own toggle action loses
+    it (two actions with one shortcut in one focus chain are ambiguous, and neither would fire)."""
+
+    def update(*_args) -> None:
+        pane = window.active_pane
+        action.setEnabled(pane is not None and pane.can_page())
+        action.setChecked(pane is not None and pane.paged)
+
+    def adopt(pane) -> None:
+        pane.page_action.setShortcut(QKeySequence())
+        pane.viewStateChanged.connect(lambda p: update() if p is window.active_pane else None)
+        update()
+
+    for pane in window.panes:
+        adopt(pane)
+    window.paneAdded.connect(adopt)
+    update()
+
+
+def toggle_page_view(window, checked: bool | None = None) -> None:
+    """The window's View > Page view: the active pane shows its pages, or its reflowed text."""
+    pane = window.active_pane
+    if pane is not None:
+        pane.set_paged(checked if isinstance(checked, bool) else not pane.paged)
+        action = window.actions_by_name.get("page_view")
+        if action is not None:
+            action.setChecked(pane.paged)

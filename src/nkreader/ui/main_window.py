@@ -107,6 +107,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
     _a("zoom_reset", "&Default text size", "Ctrl+0", "zoom_reset", menu="View"),
     _a("dark", "&Dark theme", "Ctrl+Shift+D", "toggle_dark", menu="View", checkable=True),
     _a("presentation", "&Presentation mode", "F11", "toggle_presentation", menu="View", checkable=True),
+    _a("page_view", "&Page view (PDF, EPUB)", "Ctrl+Shift+P", "toggle_page_view", "pane", "View", checkable=True,
+       tip="Show the pages as printed, or the reflowed text, in the current pane"),
     _a("focus_library", "Go to the library", "Ctrl+1", "focus_library", menu="View"),
     _a("focus_themes", "Go to the themes", "Ctrl+2", "focus_themes", menu="View"),
     _a("focus_passage", "Go to the passage", "Ctrl+3", "focus_passage", menu="View"),
@@ -471,6 +473,9 @@ class MainWindow(QMainWindow):
             self.actions_by_name[spec.name] = action
         self.actions_by_name["dark"].setChecked(self.dark)
         self.actions_by_name["sync_scroll"].setChecked(self.sync_scroll)
+        from nkreader.ui.document_pane import follow_page_view_action  # enabled for a PDF or EPUB pane
+
+        follow_page_view_action(self, self.actions_by_name["page_view"])
         view = menus["View"]
         view.addSeparator()
         self.layers_menu = view.addMenu("Classmates' &layers")
@@ -1079,6 +1084,11 @@ class MainWindow(QMainWindow):
         self.sync_scroll = bool(checked) if isinstance(checked, bool) else not self.sync_scroll
         self.actions_by_name["sync_scroll"].setChecked(self.sync_scroll)
         self._state_dirty()
+
+    def toggle_page_view(self, checked: bool | None = None) -> None:
+        from nkreader.ui.document_pane import toggle_page_view
+
+        toggle_page_view(self, checked)
 
     def toggle_presentation(self, checked: bool | None = None) -> None:
         on = bool(checked) if isinstance(checked, bool) else self._presentation is None
