@@ -210,6 +210,7 @@ def bench_view(doc, runs: int) -> dict:
         QCoreApplication.processEvents()
 
     out = {"first page on screen (PageView)": med_ms(first)}
+    before = sys.getswitchinterval()
 
     view = PageView(None)
     view.resize(900, 1000)
@@ -231,6 +232,9 @@ def bench_view(doc, runs: int) -> dict:
         shown.append(PaintWatch.painted - t)
         view.wait_idle(10000)
     out["page shown after scrolling to it, 100 %"] = med_ms(shown)
+    wait(lambda: view.renderer.idle(), 5.0)
+    time.sleep(0.01)  # the thread back in its wait
+    out["_switch"] = (before, sys.getswitchinterval())
 
     # memory while scrolling the whole document
     view.set_zoom("fit-width")
@@ -263,7 +267,13 @@ def main() -> int:
     ap.add_argument("--pages", type=int, default=300)
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--keep", action="store_true", help="keep the generated PDF and print its path")
+    ap.add_argument("--switch-interval", type=float, default=None, metavar="MS",
+                    help="the renderer's GIL switch interval (0: leave Python's default of 5 ms)")
     args = ap.parse_args()
+    from nkreader.ui.page_view import PageRenderer
+
+    if args.switch_interval is not None:
+        PageRenderer.SWITCH_INTERVAL = args.switch_interval / 1000 if args.switch_interval else None
 
     folder = Path(tempfile.mkdtemp(prefix="nkbench-pdf-"))
     path = folder / "bench.pdf"
@@ -276,10 +286,15 @@ def main() -> int:
     rows.update(core)
     view = bench_view(doc, args.runs)
     memory = view.pop("_memory")
+    switch = view.pop("_switch")
     rows.update(view)
     print(f"\nmedians over {args.runs} runs (ms):")
     for k, v in rows.items():
         print(f"  {k:<42} {v:8.1f}")
+    setting = PageRenderer.SWITCH_INTERVAL
+    print(f"\nGIL switch interval: {setting * 1000:g} ms while rendering" if setting else
+          "\nGIL switch interval: left alone by the renderer", end="")
+    print(f"; {switch[0] * 1000:g} ms before, {switch[1] * 1000:g} ms once the renderer is idle")
     print("\nmemory while scrolling the whole document:")
     for k, v in memory.items():
         print(f"  {k:<42} {v:8.1f}" if isinstance(v, float) else f"  {k:<42} {v:8}")

@@ -127,6 +127,51 @@ def test_rendering_happens_off_the_gui_thread(view, sample, qtbot, monkeypatch):
     assert {t.name for t in threads} == {"nkreader-pages"}
 
 
+def test_the_gil_switch_interval_is_shortened_while_rendering_only(view, sample, qtbot, monkeypatch):
+    import sys
+
+    from nkreader.ui import page_view
+
+    before = sys.getswitchinterval()
+    seen = []
+    real = PageSource.render
+
+    def spy(self, *a, **kw):
+        seen.append(sys.getswitchinterval())
+        return real(self, *a, **kw)
+
+    monkeypatch.setattr(PageSource, "render", spy)
+    show(view, sample, qtbot)
+    assert view.wait_idle(5000)
+    assert seen and all(v == pytest.approx(page_view.PageRenderer.SWITCH_INTERVAL) for v in seen)
+    qtbot.waitUntil(lambda: sys.getswitchinterval() == pytest.approx(before), timeout=2000)  # idle: put back
+
+
+def test_the_switch_interval_is_shared_between_renderers_and_left_if_changed():
+    import sys
+
+    from nkreader.ui.page_view import _SwitchInterval
+
+    before = sys.getswitchinterval()
+    si, a, b = _SwitchInterval(), object(), object()
+    try:
+        si.hold(a, 0.001)
+        si.hold(b, 0.001)
+        assert sys.getswitchinterval() == pytest.approx(0.001)
+        si.release(a)
+        assert sys.getswitchinterval() == pytest.approx(0.001)  # b still renders
+        si.release(b)
+        assert sys.getswitchinterval() == pytest.approx(before)
+        si.hold(a, 0.001)
+        sys.setswitchinterval(0.002)  # someone else's choice meanwhile: kept
+        si.release(a)
+        assert sys.getswitchinterval() == pytest.approx(0.002)
+        si.hold(a, None)  # a renderer told to leave it alone
+        assert sys.getswitchinterval() == pytest.approx(0.002)
+    finally:
+        sys.setswitchinterval(before)
+
+
 def test_zoom_modes(view, sample, qtbot):
     show(view, sample, qtbot)
     vp = view.viewport()
@@ -394,6 +439,16 @@ def test_scroll_before_the_pages_are_known_is_kept_for_later(view, tmp_path, qtb
     view.set_document(doc)
     view.scroll_to_offset(doc.text.index("numbered 9"))  # sizes not known yet
     qtbot.waitUntil(lambda: view.ready() and 8 in view.visible_pages(), timeout=5000)
+
+
+def test_scrolling_away_cancels_a_place_still_waiting_for_its_words(view, tmp_path, qtbot):
+    doc = open_document(make_pdf(tmp_path / "long.pdf", pages=10))
+    view.set_document(doc)
+    view.scroll_to_offset(doc.text.index("numbered 9"))  # sizes not known yet: kept for later
+    qtbot.waitUntil(view.ready, timeout=5000)
+    view.scroll_to_page(2)  # the user goes elsewhere before page 9's words arrive
+    assert view.wait_idle(5000)
+    assert view.current_page() == 2 and view._pending_offset is None
 
 
 # --- links ---------------------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ Every offset is a code point of ``Document.text``: the word boxes carry their sp
 from __future__ import annotations
 
 import atexit
+import sys
 import threading
 import weakref
 from bisect import bisect_right
@@ -66,6 +67,51 @@ def _scale_key(scale: float) -> int:
 _renderers: "weakref.WeakSet[PageRenderer]" = weakref.WeakSet()
 
 
+class _SwitchInterval:
+    """The interpreter's GIL switch interval, shortened while a renderer works, restored when idle.
+
+    PyMuPDF holds the GIL in every call (one MuPDF context), and the renderer's own Python (word
+    boxes mapped onto the text) holds it too: with Python's default 5 ms interval, the GUI thread
+    can wait up to 5 ms for its turn to draw a page just rendered. ``sys.setswitchinterval`` is
+    process-wide, so it is shortened only while at least one renderer has work, and the previous
+    value is put back when the last one goes idle (unless someone else changed it meanwhile).
+    bench/bench_pdf.py measures it (``--switch-interval MS``, 0 for the default): a page shown after
+    scrolling to it at 100 % on a 300-page PDF, the medians of seven runs each, ranged 6.2–10.6 ms
+    with 5 ms and 4.9–6.5 ms with 1 ms (first page on screen unchanged, 17–22 ms).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._holders: set[int] = set()
+        self._saved: float | None = None
+        self._set: float | None = None
+
+    def hold(self, who: object, interval: float | None) -> None:
+        if interval is None:
+            return
+        with self._lock:
+            if id(who) in self._holders:
+                return
+            self._holders.add(id(who))
+            if self._set is None and sys.getswitchinterval() > interval:
+                self._saved = sys.getswitchinterval()
+                sys.setswitchinterval(interval)
+                self._set = sys.getswitchinterval()
+
+    def release(self, who: object) -> None:
+        with self._lock:
+            if id(who) not in self._holders:
+                return
+            self._holders.discard(id(who))
+            if not self._holders and self._set is not None:
+                if abs(sys.getswitchinterval() - self._set) < 1e-7:  # still ours: put the old one back
+                    sys.setswitchinterval(self._saved)
+                self._saved = self._set = None
+
+
+switch_interval = _SwitchInterval()
+
+
 @atexit.register
 def _stop_all() -> None:  # pragma: no cover - at interpreter exit
     for r in list(_renderers):
@@ -86,10 +132,9 @@ class PageRenderer(QObject):
     rendered = Signal(object)  # (generation, index, scale key, QImage, capped)
     laidOut = Signal(object)  # (generation, index, PageLayout)
 
-    #: PyMuPDF holds the GIL in every call (by design: one MuPDF context), so the GUI thread and
-    #: this one take turns; with the default 5 ms switch interval a turn can leave a page waiting
-    #: 5–10 ms to be drawn. 1 ms keeps the turns short (measured in bench/bench_pdf.py).
-    SWITCH_INTERVAL = 0.001
+    #: The GIL switch interval while this thread has work (None: leave the interpreter's), restored
+    #: when it goes idle: see ``_SwitchInterval``.
+    SWITCH_INTERVAL: float | None = 0.001
 
     def __init__(self) -> None:
         super().__init__()
@@ -107,10 +152,6 @@ class PageRenderer(QObject):
 
     def _start(self) -> None:
         """Start the thread (a pane that only ever shows texts never starts one)."""
-        import sys
-
-        if sys.getswitchinterval() > self.SWITCH_INTERVAL:
-            sys.setswitchinterval(self.SWITCH_INTERVAL)
         self._thread = threading.Thread(target=self._run, name="nkreader-pages", daemon=True)
         self._thread.start()
 
@@ -175,6 +216,8 @@ class PageRenderer(QObject):
         try:
             while True:
                 with self._cv:
+                    if not self._jobs:
+                        switch_interval.release(self)  # idle: the interpreter's interval again
                     while not self._jobs and not self._stopping:
                         self._cv.wait()
                     if self._stopping:
@@ -182,6 +225,7 @@ class PageRenderer(QObject):
                     key = min(self._jobs, key=lambda k: self._jobs[k][:2])
                     prio, _seq, job = self._jobs.pop(key)
                     self.busy.set()
+                switch_interval.hold(self, self.SWITCH_INTERVAL)
                 try:
                     self._do(job, urgent=prio < 10)
                 except Exception as exc:  # never let the thread die: report and go on
@@ -189,6 +233,7 @@ class PageRenderer(QObject):
                 finally:
                     self.busy.clear()
         finally:
+            switch_interval.release(self)
             self._close_source()
 
     def _close_source(self) -> None:
