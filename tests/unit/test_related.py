@@ -217,3 +217,29 @@ def test_embedder_matches_reference_tokenisation_and_is_optional(monkeypatch, li
     doc = library.document("bell")
     s, e = find_quote(doc.text, QUOTE)
     assert idx.related(doc, s, e, top=3)
+
+
+def test_a_selection_of_indexed_sentences_reuses_their_vectors(library, monkeypatch):
+    idx = R.index_for_library(library)
+    if idx.dense_para is None:
+        pytest.skip("embedding model not installed")
+    doc = library.document("bell")
+    s, e = find_quote(doc.text, QUOTE)
+    lo, hi = idx._doc_sents[doc.id]
+    sent = next((int(a), int(b)) for a, b in zip(idx.sent_start[lo:hi], idx.sent_end[lo:hi]) if a <= s < b)
+    assert doc.text[sent[0]:sent[1]].startswith(QUOTE[:20]) or QUOTE in doc.text[sent[0]:sent[1]]
+    fresh = idx.embedder.encode([doc.text[sent[0]:sent[1]]])[0]
+    cached = idx.cached_query_vector(doc.id, *sent)
+    assert cached is not None and float(cached @ fresh) > 0.99  # float16 storage, same sentence
+    # two whole sentences: the mean of their vectors, near the embedding of both together
+    two = (int(idx.sent_start[lo + 1]), int(idx.sent_end[lo + 2]))
+    both = idx.cached_query_vector(doc.id, *two)
+    assert both is not None and float(both @ idx.embedder.encode([doc.text[two[0]:two[1]]])[0]) > 0.8
+    # a few words of a sentence are embedded by the model
+    assert idx.cached_query_vector(doc.id, sent[0], sent[0] + 12) is None
+    # and the whole-sentence ranking runs without the model
+    calls = []
+    monkeypatch.setattr(idx.embedder, "encode", lambda *a, **k: calls.append(a) or 1 / 0)
+    idx.embedder._recent.clear()
+    hits = idx.related(doc, *sent, top=5)
+    assert hits and not calls and all(h.doc_id != doc.id for h in hits)

@@ -101,9 +101,9 @@ class WordPiece:
             self._cache[word] = ids
         return ids
 
-    def encode(self, text: str) -> list[int]:
+    def encode(self, text: str, max_tokens: int | None = None) -> list[int]:
         ids = [self.cls]
-        limit = self.max_tokens - 1
+        limit = min(self.max_tokens, max_tokens or self.max_tokens) - 1
         for w in self._basic(text):
             ids.extend(self._pieces(w))
             if len(ids) >= limit:
@@ -130,23 +130,25 @@ class Embedder:
         self.inputs = {i.name for i in self.session.get_inputs()}
         self.tokenizer = WordPiece()
         self._lock = threading.Lock()
-        self._recent: dict[str, np.ndarray] = {}  # the last queries: re-ranking after a dismissal is free
+        self._recent: dict[tuple[str, int | None], np.ndarray] = {}  # the last queries: re-ranking after a dismissal is free
 
-    def encode_one(self, text: str) -> np.ndarray:
-        hit = self._recent.get(text)
+    def encode_one(self, text: str, max_tokens: int | None = None) -> np.ndarray:
+        """One text's vector (a query), remembered for the last few texts; ``max_tokens`` cuts it."""
+        key = (text, max_tokens)
+        hit = self._recent.get(key)
         if hit is None:
-            hit = self.encode([text])[0]
+            hit = self.encode([text], max_tokens=max_tokens)[0]
             if len(self._recent) >= 256:
                 self._recent.pop(next(iter(self._recent)))
-            self._recent[text] = hit
+            self._recent[key] = hit
         return hit
 
-    def encode(self, texts: list[str], batch: int = 32) -> np.ndarray:
+    def encode(self, texts: list[str], batch: int = 32, max_tokens: int | None = None) -> np.ndarray:
         """Unit vectors, one row per text (an empty text gives a zero row)."""
         out = np.zeros((len(texts), DIM), dtype=np.float32)
         if not texts:
             return out
-        encoded = [self.tokenizer.encode(t) for t in texts]
+        encoded = [self.tokenizer.encode(t, max_tokens) for t in texts]
         order = sorted(range(len(texts)), key=lambda i: len(encoded[i]))
         for k in range(0, len(order), batch):
             chunk = order[k:k + batch]

@@ -43,8 +43,9 @@ import numpy as np
 
 from nkreader.core.model import Document
 
-ANALYSIS_VERSION = "5"
-DIM_FALLBACK = 384  # bump when tokenising, stemming or unit selection changes
+ANALYSIS_VERSION = "5"  # bump when tokenising, stemming or unit selection changes
+DIM_FALLBACK = 384
+QUERY_TOKENS = 128  # a selection the model embeds is cut to this many word pieces (cost grows with length)
 
 # --------------------------------------------------------------------------------------------
 # text analysis
@@ -311,6 +312,8 @@ class Params:
     dense_context: float = 0.0  # weight of the selection's paragraph vector in the query vector
     dense_candidates: int = 300  # sentence-level similarity only for this many best candidates
     dense_pool: int = 4000  # above this many paragraphs, embeddings rerank the lexical best only
+    reuse_cover: float = 0.8  # a selection whose sentences are each at least this much selected
+    #                           takes their cached vectors instead of running the model (> 1: never)
 
 
 @dataclass
@@ -347,6 +350,7 @@ class RelatedIndex:
         p_terms: list[np.ndarray] = []
         s_terms: list[np.ndarray] = []
         s_unit: list[int] = []
+        s_span: list[tuple[int, int]] = []  # each sentence's code-point span in its document
         b_terms: list[np.ndarray] = []
         self.unit_terms: list[np.ndarray] = []  # unique term ids per unit (for feedback/PRF)
         self.unit_tf: list[np.ndarray] = []
@@ -360,6 +364,11 @@ class RelatedIndex:
                 unit_doc.append(di)
                 all_ids = []
                 bi_ids = []
+                spans = u.get("spans") or []
+                if len(spans) == len(u["sents"]):
+                    s_span.extend((int(a), int(b)) for a, b in spans)
+                else:  # pragma: no cover - analyses always carry one span per sentence
+                    s_span.extend((u["s"], u["e"]) for _ in u["sents"])
                 for sent in u["sents"]:
                     ids = [vocab.setdefault(t, len(vocab)) for t in sent]
                     all_ids.extend(ids)
@@ -376,6 +385,17 @@ class RelatedIndex:
         self.doc_ids = list(doc_index)
         self.unit_doc = np.asarray(unit_doc, dtype=np.int32)
         self.sent_unit = np.asarray(s_unit, dtype=np.int32)
+        spans_arr = np.asarray(s_span, dtype=np.int64).reshape(-1, 2)
+        self.sent_start, self.sent_end = spans_arr[:, 0].copy(), spans_arr[:, 1].copy()
+        # each document's sentences are one run of rows, in text order
+        self._doc_sents: dict[str, tuple[int, int]] = {}
+        if len(self.sent_unit):
+            sent_doc = self.unit_doc[self.sent_unit]
+            cuts = np.flatnonzero(np.diff(sent_doc)) + 1
+            los = np.concatenate([[0], cuts])
+            his = np.concatenate([cuts, [len(sent_doc)]])
+            for lo, hi in zip(los.tolist(), his.tolist()):
+                self._doc_sents[self.doc_ids[int(sent_doc[lo])]] = (lo, hi)
         n_units = len(self.units)
         p = self.params
 
@@ -404,6 +424,7 @@ class RelatedIndex:
         for i, u in enumerate(self.units):
             self._unit_starts.setdefault(u.doc_id, []).append((u.start, u.end, i))
         self.dense_para = self.dense_sent = self.dense_ptr = None
+        self._dense_rows_are_sentences = False
         if vectors is not None and embedder is not None and n_units:
             sents, paras, ptrs = [], [], []
             offset = 0
@@ -428,6 +449,11 @@ class RelatedIndex:
                 self.dense_sent = np.concatenate(sents)
                 self.dense_ptr = np.concatenate(ptrs).astype(np.int64)
                 self.dense_owner = np.repeat(np.arange(n_units), np.diff(self.dense_ptr))
+                # the dense rows are the lexical sentences (same spans, same order): a selection
+                # made of indexed sentences can reuse their vectors instead of running the model
+                self._dense_rows_are_sentences = bool(
+                    len(self.dense_owner) == len(self.sent_unit)
+                    and np.array_equal(self.dense_owner, self.sent_unit))
 
     # -------------------------------------------------------------------------------- helpers
     def unit_at(self, doc_id: str, start: int, end: int | None = None) -> int | None:
@@ -571,10 +597,53 @@ class RelatedIndex:
             out[~has] = para[~has] * (1.0 + p.dense_sentence)
         return out
 
-    def query_vector(self, text: str, source_unit: int | None = None, context: str = "") -> np.ndarray | None:
+    def cached_query_vector(self, doc_id: str, start: int, end: int) -> np.ndarray | None:
+        """The selection's vector from the index's own sentence vectors, when it is made of them.
+
+        A selection in an indexed document usually is one or more of its sentences, whose vectors
+        the index already holds: their mean (weighted by how much of each is selected) stands for
+        the selection and the model need not run. ``None`` when the selection is not made of
+        indexed sentences (a few words, a part of a sentence, a heading), so the model embeds it.
+        """
+        p = self.params
+        rng = self._doc_sents.get(doc_id)
+        if rng is None or not self._dense_rows_are_sentences or p.reuse_cover > 1.0 or end <= start:
+            return None
+        lo, hi = rng
+        starts, ends = self.sent_start[lo:hi], self.sent_end[lo:hi]
+        a = lo + int(np.searchsorted(ends, start, side="right"))
+        z = lo + int(np.searchsorted(starts, end, side="left"))
+        if z <= a:
+            return None
+        ss, se = self.sent_start[a:z], self.sent_end[a:z]
+        overlap = np.minimum(se, end) - np.maximum(ss, start)
+        keep = overlap > 0
+        if not keep.any():
+            return None
+        overlap, ss, se = overlap[keep], ss[keep], se[keep]
+        rows = np.arange(a, z)[keep]
+        # every sentence touched must be mostly selected, and together they must hold the selection
+        if float((overlap / np.maximum(se - ss, 1)).min()) < p.reuse_cover:
+            return None
+        if float(overlap.sum()) < 0.8 * (end - start):
+            return None
+        q = (self.dense_sent[rows].astype(np.float32) * overlap[:, None].astype(np.float32)).sum(axis=0)
+        n = float(np.linalg.norm(q))
+        return (q / n).astype(np.float32) if n > 0 else None
+
+    def query_vector(self, text: str, source_unit: int | None = None, context: str = "",
+                     doc_id: str | None = None, start: int | None = None,
+                     end: int | None = None) -> np.ndarray | None:
         if self.embedder is None or self.dense_para is None:
             return None
-        q = self.embedder.encode_one(text) if hasattr(self.embedder, "encode_one") else self.embedder.encode([text])[0]
+        q = None
+        if doc_id is not None and start is not None and end is not None:
+            q = self.cached_query_vector(doc_id, start, end)
+        if q is None:
+            if hasattr(self.embedder, "encode_one"):
+                q = self.embedder.encode_one(text, max_tokens=QUERY_TOKENS)
+            else:
+                q = self.embedder.encode([text])[0]
         p = self.params
         if p.dense_context > 0:
             ctx = None
@@ -585,7 +654,7 @@ class RelatedIndex:
             if ctx is not None:
                 q = q + np.float32(p.dense_context) * ctx
         n = float(np.linalg.norm(q))
-        return q / n if n > 0 else None
+        return (q / n).astype(np.float32, copy=False) if n > 0 else None
 
     def _prf(self, q: dict[int, float], total: np.ndarray, mask: np.ndarray) -> dict[int, float]:
         p = self.params
@@ -614,8 +683,13 @@ class RelatedIndex:
 
     def rank(self, text: str, *, exclude_doc: str | None = None, context: str = "",
              feedback: "Feedback | None" = None, source_unit: int | None = None,
-             allowed_docs: Iterable[str] | None = None, limit: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Scores for every unit (``-inf`` where excluded) and the ranked unit indices."""
+             allowed_docs: Iterable[str] | None = None, limit: int | None = None,
+             span: tuple[str, int, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Scores for every unit (``-inf`` where excluded) and the ranked unit indices.
+
+        ``span`` (document id, start, end) says where ``text`` lies in an indexed document, so
+        its cached sentence vectors can stand for it.
+        """
         mask = np.ones(self.n_units, dtype=bool)
         if exclude_doc is not None and exclude_doc in self.doc_ids:
             mask &= self.unit_doc != self.doc_ids.index(exclude_doc)
@@ -628,7 +702,8 @@ class RelatedIndex:
         raw = self._raw(q, qs, qb)
         # (embedding the query in a second thread while the lexical signals run was measured:
         # no gain on two cores, so it stays simple)
-        qvec = self.query_vector(text, source_unit, context) if self.params.w_dense > 0 else None
+        qvec = (self.query_vector(text, source_unit, context, *(span or (None, None, None)))
+                if self.params.w_dense > 0 else None)
         total, dense = self._combine(raw, mask, qvec)
         extra = self._prf(q, total, mask)
         if extra:
@@ -656,7 +731,8 @@ class RelatedIndex:
                 context = doc.text[ps:start] + " " + doc.text[end:pe]
         source_unit = self.unit_at(doc.id, start, end)
         scores, order = self.rank(text, exclude_doc=doc.id, context=context, feedback=feedback,
-                                  source_unit=source_unit, allowed_docs=allowed_docs, limit=top)
+                                  source_unit=source_unit, allowed_docs=allowed_docs, limit=top,
+                                  span=(doc.id, start, end))
         hits = []
         best = None
         for u in order[:top]:
