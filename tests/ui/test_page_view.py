@@ -767,3 +767,36 @@ def test_the_view_menu_toggles_the_current_pane_and_follows_it(qtbot, make_windo
     assert not pdf_pane.paged and not action.isChecked()
     pdf_pane.page_view.shutdown()
     text_pane.page_view.shutdown()
+
+
+def test_link_ribbons_follow_the_page_view(qtbot, make_window, pdf_library):
+    window = make_window(pdf_library, restore=False)
+    pdf_pane, text_pane = window.panes
+    qtbot.waitUntil(lambda: pdf_pane.doc is not None and text_pane.doc is not None, timeout=10000)
+    ta, tb = pdf_pane.doc.text, text_pane.doc.text
+    ia, ib = ta.index("civil society"), tb.index("border crossings")
+    link_id = window.link_ends({"doc_id": "bell", "start": ia, "end": ia + len("civil society")},
+                               {"doc_id": "notes", "start": ib, "end": ib + len("border crossings")}, "agrees", "")
+    assert link_id
+    gutter = window.splitter.handle(1)
+    assert [link["id"] for _ys, link in gutter.geometry_now()] == [link_id]  # from the text view
+    pdf_pane.set_paged(True)
+    view = pdf_pane.page_view
+    qtbot.waitUntil(lambda: view.ready() and view.layout_of(0) is not None, timeout=5000)
+    assert view.wait_idle(5000)
+    (ys, link), = gutter.geometry_now()
+    assert link["id"] == link_id
+    # the left end is where the words are on the page, in gutter coordinates
+    top, bottom = pdf_pane.span_y_viewport(ia, ia + len("civil society"))
+    rects = view.layout_of(0).rects(ia, ia + len("civil society"))
+    page_top = view.page_rect(0).top()
+    assert top == pytest.approx(page_top + min(r[1] for r in rects) * view.scale)
+    assert bottom == pytest.approx(page_top + max(r[3] for r in rects) * view.scale)
+    dy = view.viewport().mapTo(window, QPoint(0, 0)).y() - gutter.mapTo(window, QPoint(0, 0)).y()
+    assert ys[0] == pytest.approx(max(top, 0) + dy) and ys[1] == pytest.approx(bottom + dy)
+    # pages scrolled away: the end leaves the screen, and the ribbon goes
+    view.scroll_to_page(5)
+    assert view.wait_idle(5000)
+    assert gutter.geometry_now() == []
+    view.shutdown()
+    text_pane.page_view.shutdown()

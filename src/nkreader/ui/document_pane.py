@@ -802,6 +802,14 @@ class DocumentPane(QFrame):
         view.focused.connect(lambda: self.activated.emit(self))
         view.verticalScrollBar().valueChanged.connect(lambda _v: self._paged and self.scrolled.emit())
         view.message.connect(self.session.message.emit)
+        view.wordsReady.connect(lambda _i: self._paged and self._update_gutters())
+
+    def _update_gutters(self) -> None:
+        """The link ribbons beside this pane are drawn again (in a window's splitter)."""
+        splitter = self.parentWidget()
+        if hasattr(splitter, "gutters_of"):
+            for gutter in splitter.gutters_of(self):
+                gutter.update()
 
     @property
     def paged(self) -> bool:
@@ -1088,6 +1096,19 @@ class DocumentPane(QFrame):
         if self.view.verticalScrollBar().value() == 0:
             return 0
         return self.view.visible_span()[0]
+
+    def reading_viewport(self) -> QWidget:
+        """The viewport of the view shown now (the text's or the pages'), for ``span_y_viewport``."""
+        return self.page_view.viewport() if self._paged else self.view.viewport()
+
+    def span_y_viewport(self, start: int, end: int) -> tuple[float, float] | None:
+        """Top and bottom of [start, end) in ``reading_viewport()`` pixels (None while unknown: a page
+        whose words have not arrived yet)."""
+        if self.doc is None:
+            return None
+        if self._paged:
+            return self.page_view.span_y_viewport(start, end)
+        return self.view.span_y_viewport(start, end)
 
     def is_span_visible(self, start: int, end: int) -> bool:
         if self._paged:

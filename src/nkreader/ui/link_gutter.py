@@ -55,22 +55,21 @@ class LinkGutter(QSplitterHandle):
         if left is None or right is None or left.doc is None or right.doc is None or left.doc.id == right.doc.id:
             return out
         session = left.session
-        lview, rview = left.view, right.view
-        ldy = lview.viewport().mapTo(self.window(), QPoint(0, 0)).y() - self.mapTo(self.window(), QPoint(0, 0)).y()
-        rdy = rview.viewport().mapTo(self.window(), QPoint(0, 0)).y() - self.mapTo(self.window(), QPoint(0, 0)).y()
-        lh, rh = lview.viewport().height(), rview.viewport().height()
-        loff, roff = lview.verticalScrollBar().value(), rview.verticalScrollBar().value()
-        w = float(self.width())
+        # the view each pane shows now: its text, or its pages (PDF, EPUB)
+        lvp, rvp = left.reading_viewport(), right.reading_viewport()
+        here = self.mapTo(self.window(), QPoint(0, 0)).y()
+        ldy = lvp.mapTo(self.window(), QPoint(0, 0)).y() - here
+        rdy = rvp.mapTo(self.window(), QPoint(0, 0)).y() - here
+        lh, rh = lvp.height(), rvp.height()
         for link, a, b in session.links_between(left.doc.id, right.doc.id):
             at, bt = a["target"], b["target"]
-            lt, lb = lview.span_y(at["start"], at["end"])
-            lt, lb = lt - loff, lb - loff
-            if lb < 0 or lt > lh:
+            ly = left.span_y_viewport(at["start"], at["end"])
+            if ly is None or ly[1] < 0 or ly[0] > lh:
                 continue
-            rt, rb = rview.span_y(bt["start"], bt["end"])
-            rt, rb = rt - roff, rb - roff
-            if rb < 0 or rt > rh:
+            ry = right.span_y_viewport(bt["start"], bt["end"])
+            if ry is None or ry[1] < 0 or ry[0] > rh:
                 continue
+            (lt, lb), (rt, rb) = ly, ry
             y1, y2 = max(lt, 0) + ldy, min(lb, lh) + ldy
             y3, y4 = max(rt, 0) + rdy, min(rb, rh) + rdy
             out.append(((y1, y2, y3, y4), link))

@@ -301,6 +301,7 @@ class PageView(QAbstractScrollArea):
     documentReady = Signal()  # page sizes known: the view can scroll and select
     linkBlocked = Signal(str)  # a link that is never followed was clicked (why)
     focused = Signal()  # the view got the keyboard focus
+    wordsReady = Signal(int)  # a page's word boxes arrived: spans on it have a place (see span_y_viewport)
 
     def __init__(self, session_or_library=None, parent: QWidget | None = None, *, dark: bool = False):
         super().__init__(parent)
@@ -757,6 +758,26 @@ class PageView(QAbstractScrollArea):
             return min(starts) if starts else doc.pages[i + 1].start
         return page.end
 
+    def span_y_viewport(self, start: int, end: int) -> tuple[float, float] | None:
+        """Top and bottom, in viewport pixels, of the words of [start, end) on the pages whose word
+        boxes are known (None when none is: a page not laid out yet, or the span off every page)."""
+        if self.doc is None or not self._tops:
+            return None
+        top = bottom = None
+        for i in self._pages_of(start, max(end, start + 1)):
+            layout = self._layouts.get(i)
+            if layout is None or i >= len(self._tops):
+                continue
+            rects = layout.rects(start, max(end, start + 1))
+            if not rects:
+                continue
+            y = self._tops[i] - self.verticalScrollBar().value()
+            t = y + min(r[1] for r in rects) * self.scale
+            b = y + max(r[3] for r in rects) * self.scale
+            top = t if top is None else min(top, t)
+            bottom = b if bottom is None else max(bottom, b)
+        return None if top is None else (top, bottom)
+
     def is_span_visible(self, start: int, end: int) -> bool:
         for i in self.visible_pages():
             layout = self._layouts.get(i)
@@ -848,6 +869,7 @@ class PageView(QAbstractScrollArea):
                 self.scroll_to_span(cp, cp + 1, fraction)
         if index in self.visible_pages():
             self.viewport().update()
+        self.wordsReady.emit(index)
 
     def cached_pages(self) -> list[tuple[int, int]]:
         return list(self._images)
