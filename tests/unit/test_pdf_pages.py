@@ -138,6 +138,43 @@ def test_render_caps_the_pixels(sample):
     assert r.scale < r.requested == 2.0
 
 
+def test_render_a_part_of_a_page(sample):
+    _path, _doc, src, _ = sample
+    whole = src.render(0, 2.0)
+    part = src.render(0, 2.0, clip=(72, 80, 300, 200))
+    assert not part.capped and abs(part.width - 228 * 2) <= 1 and abs(part.height - 120 * 2) <= 1
+    # the same pixels as that part of the whole page (MuPDF may round the edge by a pixel)
+    x0, y0 = 72 * 2, 80 * 2
+    row = part.height // 2
+    a = bytes(part.samples[row * part.stride:row * part.stride + 3 * (part.width - 2)])
+    b = bytes(whole.samples[(y0 + row) * whole.stride + 3 * x0:(y0 + row) * whole.stride + 3 * (x0 + part.width - 2)])
+    assert sum(abs(p - q) for p, q in zip(a, b)) / len(a) < 8
+    assert min(part.samples) < 100  # text is in that part
+    with pytest.raises(DocumentError):
+        src.render(0, 2.0, clip=(700, 900, 800, 1000))  # off the page
+
+
+def test_a_part_of_a_huge_page_is_rendered_sharp():
+    doc = pymupdf.open()
+    page = new_page(doc, (14400, 14400))
+    box(page, (200, 200, 9000, 2000), "A poster-sized page with one big sentence on it.", 200)
+    data = doc.tobytes()
+    doc.close()
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "poster.pdf"
+        path.write_bytes(data)
+        src = PageSource(path)
+        whole = src.render(0, 2.0, max_pixels=2_000_000)
+        assert whole.capped and whole.scale < 0.1
+        part = src.render(0, 2.0, max_pixels=2_000_000, clip=(200, 200, 800, 600))
+        assert not part.capped and part.scale == pytest.approx(2.0)
+        assert part.width * part.height <= 2_000_000
+        src.close()
+
+
 def test_capped_scale():
     assert capped_scale(595, 842, 1.0) == 1.0
     s = capped_scale(14400, 14400, 2.0)

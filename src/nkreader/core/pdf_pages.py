@@ -496,14 +496,27 @@ class PageSource:
             return None
 
     def render(self, index: int, scale: float, *, max_pixels: int = MAX_PIXELS,
-               max_side: int = MAX_SIDE) -> Rendered:
-        """Page ``index`` as RGB bytes at ``scale`` pixels per point (capped, see ``capped_scale``)."""
+               max_side: int = MAX_SIDE, clip: tuple[float, float, float, float] | None = None) -> Rendered:
+        """Page ``index`` as RGB bytes at ``scale`` pixels per point (capped, see ``capped_scale``).
+
+        ``clip`` (x0, y0, x1, y1 in points from the page's top left) renders only that part of the
+        page, the caps applying to the part: a huge page seen at a high zoom stays sharp where it is
+        looked at (its whole, capped, rendering is blurred there)."""
         pymupdf = self._pymupdf
         page = self._page(index)
         w, h = self.sizes[index]
+        box = None
+        if clip is not None:
+            x0, y0 = max(0.0, float(clip[0])), max(0.0, float(clip[1]))
+            x1, y1 = min(w, float(clip[2])), min(h, float(clip[3]))
+            if x1 - x0 < 1e-3 or y1 - y0 < 1e-3:
+                raise DocumentError(f"nothing to render: the part asked for is off page {index + 1}")
+            w, h = x1 - x0, y1 - y0
+            r = page.rect  # the page's own origin (a CropBox may not start at 0, 0)
+            box = pymupdf.Rect(r.x0 + x0, r.y0 + y0, r.x0 + x1, r.y0 + y1)
         s = capped_scale(w, h, scale, max_pixels=max_pixels, max_side=max_side)
         try:
-            pix = page.get_pixmap(matrix=pymupdf.Matrix(s, s), alpha=False, colorspace=pymupdf.csRGB)
+            pix = page.get_pixmap(matrix=pymupdf.Matrix(s, s), alpha=False, colorspace=pymupdf.csRGB, clip=box)
         except self._errors as e:
             raise DocumentError(f"page {index + 1} of {self.path.name} could not be rendered: {e}") from None
         samples = getattr(pix, "samples_mv", None)  # no copy of the pixels
