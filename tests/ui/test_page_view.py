@@ -247,6 +247,43 @@ def test_a_huge_page_is_rendered_within_the_pixel_cap(view, tmp_path, qtbot):
     assert view.page_rect(0).width() == pytest.approx(14400 * 2 * 96 / 72)  # drawn full size, scaled
 
 
+def test_the_part_of_a_huge_page_in_sight_is_sharp(view, tmp_path, qtbot):
+    doc = pymupdf.open()
+    page = _page(doc, (14400, 14400))
+    _box(page, (200, 200, 9000, 2000), "A poster-sized page with one big sentence on it.", 200)
+    path = tmp_path / "poster.pdf"
+    doc.save(path)
+    view.max_pixels = 2_000_000
+    show(view, open_document(path), qtbot)
+    view.set_zoom(200)
+    view.scroll_to_page(0, 0.02)
+    assert view.wait_idle(10000)
+    key = round(view.scale * view.devicePixelRatioF() * 1000)
+    held, clip, tile = view._tiles[0]
+    assert held == key
+    x0, y0, x1, y1 = clip
+    part = view._visible_part(0)
+    assert x0 <= part[0] and y0 <= part[1] and x1 >= part[2] and y1 >= part[3]  # covers what is in sight
+    assert abs(tile.width() - (x1 - x0) * view.scale) < 1.5  # at the zoom asked for, not capped
+    # what is on screen is the sharp part, copied 1:1
+    shot = view.viewport().grab().toImage()
+    r = view.page_rect(0)
+    ox, oy = round(r.left() + x0 * view.scale), round(r.top() + y0 * view.scale)
+    same = total = 0
+    for x in range(max(10, int(r.left()) + 2), view.viewport().width() - 30, 5):  # on the page
+        for y in range(10, view.viewport().height() - 10, 5):
+            sharp = tile.pixelColor(x - ox, y - oy)
+            if sharp.lightness() < 200:  # the ink (and its edges) of the big letters
+                total += 1
+                same += shot.pixelColor(x, y) == sharp
+    assert total > 100 and same / total > 0.98
+    # scrolling far away lets the part go, and brings a new one for the new place
+    view.scroll_to_page(0, 0.5)
+    assert view.wait_idle(10000)
+    assert view._tiles[0][1] != clip and view._tiles[0][1][1] > y1
+    assert view.cached_bytes() >= tile.sizeInBytes()
+
+
 def test_a_text_document_has_no_pages(view, qtbot, tmp_path):
     path = tmp_path / "plain.txt"
     path.write_text("Just a text.\n", encoding="utf-8")
@@ -578,6 +615,7 @@ def test_toggle_between_text_and_pages(qtbot, pdf_library):
     session = Session(pdf_library)
     pane = make_paged_pane(qtbot, session)
     assert pane.page_action.isEnabled() and pane.page_button.isVisible()
+    assert pane.page_button.text() == "Pages"
     assert pane.page_action.shortcut().toString() == "Ctrl+Shift+P"
     assert pane.views.currentWidget() is pane.view
     doc = pane.doc

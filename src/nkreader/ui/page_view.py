@@ -131,6 +131,7 @@ class PageRenderer(QObject):
     failed = Signal(object)  # (generation, page index or -1, message)
     rendered = Signal(object)  # (generation, index, scale key, QImage, capped)
     laidOut = Signal(object)  # (generation, index, PageLayout)
+    tiled = Signal(object)  # (generation, index, scale key, clip in points, QImage): a part of a page
 
     #: The GIL switch interval while this thread has work (None: leave the interpreter's), restored
     #: when it goes idle: see ``_SwitchInterval``.
@@ -176,6 +177,11 @@ class PageRenderer(QObject):
     def request_render(self, generation: int, index: int, scale: float, priority: float,
                        max_pixels: int = MAX_PIXELS) -> None:
         self._put(("render", index, _scale_key(scale)), priority, ("render", generation, index, scale, max_pixels))
+
+    def request_tile(self, generation: int, index: int, scale: float, clip: tuple[float, float, float, float],
+                     priority: float, max_pixels: int = MAX_PIXELS) -> None:
+        """A part of a page (``clip`` in points) at ``scale``: for a huge page, whose whole image is capped."""
+        self._put(("tile", index), priority, ("tile", generation, index, scale, tuple(clip), max_pixels))
 
     def request_layout(self, generation: int, index: int, priority: float) -> None:
         self._put(("layout", index), priority, ("layout", generation, index))
@@ -265,18 +271,24 @@ class PageRenderer(QObject):
             return
         if gen != self._gen or self._source is None:
             return
-        if kind == "render":
-            _, gen, index, scale, max_pixels = job
+        if kind in ("render", "tile"):
+            clip = job[4] if kind == "tile" else None
+            _, gen, index, scale = job[:4]
+            max_pixels = job[-1]
             try:
-                r = self._source.render(index, scale, max_pixels=max_pixels)
+                r = self._source.render(index, scale, max_pixels=max_pixels, clip=clip)
             except DocumentError as exc:
-                self._emit("failed", (gen, index, str(exc)))
-                return
+                if kind == "render":
+                    self._emit("failed", (gen, index, str(exc)))
+                return  # a part that cannot be rendered: the whole page's image stays
             # RGB32 is what the raster engine draws without converting: a paint is then a plain copy
             image = QImage(r.samples, r.width, r.height, r.stride, QImage.Format.Format_RGB888).convertToFormat(
                 QImage.Format.Format_RGB32)
             self._taken.clear()
-            self._emit("rendered", (gen, index, _scale_key(scale), image, r.capped))
+            if kind == "tile":
+                self._emit("tiled", (gen, index, _scale_key(scale), clip, image))
+            else:
+                self._emit("rendered", (gen, index, _scale_key(scale), image, r.capped))
             if urgent:
                 # A page the user is looking at: let the GUI thread draw it before the next job
                 # (word extraction holds the GIL for milliseconds at a time inside MuPDF).
@@ -341,6 +353,7 @@ class PageView(QAbstractScrollArea):
         self._content_h = 0.0
         self._images: OrderedDict[tuple[int, int], tuple[QImage, bool]] = OrderedDict()
         self._image_bytes = 0
+        self._tiles: dict[int, tuple[int, tuple[float, float, float, float], QImage]] = {}  # sharp parts of huge pages
         self._layouts: OrderedDict[int, PageLayout] = OrderedDict()
         self._page_errors: dict[int, str] = {}
         self._anns: list[dict] = []
@@ -358,6 +371,7 @@ class PageView(QAbstractScrollArea):
         self.renderer.failed.connect(self._failed)
         self.renderer.rendered.connect(self._rendered)
         self.renderer.laidOut.connect(self._laid_out)
+        self.renderer.tiled.connect(self._tiled)
         renderer = self.renderer
         self.destroyed.connect(lambda *_: renderer.stop(wait=0))
         self._request_timer = QTimer(self)
@@ -390,6 +404,7 @@ class PageView(QAbstractScrollArea):
         self._tops = []
         self._images.clear()
         self._image_bytes = 0
+        self._tiles.clear()
         self._layouts.clear()
         self._page_errors.clear()
         self._selection = None
@@ -820,6 +835,15 @@ class PageView(QAbstractScrollArea):
             if i not in self._layouts:
                 self.renderer.request_layout(self._generation, i, 10 + rank)
             keep.add(("layout", i))
+        for i in [i for i in self._tiles if i not in visible]:
+            del self._tiles[i]  # only the pages in sight keep a sharp part
+        for rank, i in enumerate(wanted):
+            hit = self._images.get((i, key))
+            if hit is not None and hit[1]:  # capped: blurred at this zoom, so the part in sight sharp
+                clip = self._tile_wanted(i)
+                if clip is not None:
+                    self.renderer.request_tile(self._generation, i, scale, clip, 5 + rank, self.max_pixels)
+                keep.add(("tile", i))
         for rank, i in enumerate(ahead):
             if (i, key) not in self._images and i not in self._page_errors:
                 self.renderer.request_render(self._generation, i, scale, 20 + rank, self.max_pixels)
@@ -828,6 +852,42 @@ class PageView(QAbstractScrollArea):
                 self.renderer.request_layout(self._generation, i, 30 + rank)
             keep.add(("layout", i))
         self.renderer.retain(keep)
+
+    def _visible_part(self, index: int) -> tuple[float, float, float, float] | None:
+        """The part of page ``index`` in sight, in points (x0, y0, x1, y1)."""
+        r = self.page_rect(index)
+        vis = r.intersected(QRectF(self.viewport().rect()))
+        if vis.isEmpty():
+            return None
+        s = self.scale
+        return ((vis.left() - r.left()) / s, (vis.top() - r.top()) / s,
+                (vis.right() - r.left()) / s, (vis.bottom() - r.top()) / s)
+
+    def _tile_wanted(self, index: int) -> tuple[float, float, float, float] | None:
+        """The part of a huge page to render sharp, or None when the one held covers what is in sight."""
+        part = self._visible_part(index)
+        if part is None:
+            return None
+        key = _scale_key(self._render_scale())
+        held = self._tiles.get(index)
+        if held is not None and held[0] == key:
+            x0, y0, x1, y1 = held[1]
+            if x0 <= part[0] + 0.5 and y0 <= part[1] + 0.5 and x1 >= part[2] - 0.5 and y1 >= part[3] - 0.5:
+                return None
+        # a margin of a quarter of the viewport around it, so that a little scrolling stays sharp
+        mx, my = self.viewport().width() / 4 / self.scale, self.viewport().height() / 4 / self.scale
+        w, h = self.sizes[index]
+        return (max(0.0, part[0] - mx), max(0.0, part[1] - my), min(w, part[2] + mx), min(h, part[3] + my))
+
+    def _tiled(self, payload) -> None:
+        gen, index, key, clip, image = payload
+        self.renderer.taken()
+        if gen != self._generation or key != _scale_key(self._render_scale()):
+            return
+        image.setDevicePixelRatio(self.devicePixelRatioF())
+        self._tiles[index] = (key, clip, image)
+        if index in self.visible_pages():
+            self.viewport().update()
 
     def _rendered(self, payload) -> None:
         gen, index, key, image, capped = payload
@@ -843,6 +903,8 @@ class PageView(QAbstractScrollArea):
         self._trim_cache(protect={(i, _scale_key(self._render_scale())) for i in self.visible_pages()})
         if index in self.visible_pages():
             self.viewport().repaint()  # on screen now, before the renderer takes the GIL again
+            if capped:
+                self._schedule()  # a huge page: its part in sight, sharp, next
         self.renderer.taken()
 
     def _trim_cache(self, protect: set) -> None:
@@ -875,7 +937,7 @@ class PageView(QAbstractScrollArea):
         return list(self._images)
 
     def cached_bytes(self) -> int:
-        return self._image_bytes
+        return self._image_bytes + sum(t[2].sizeInBytes() for t in self._tiles.values())
 
     def layout_of(self, index: int) -> PageLayout | None:
         return self._layouts.get(index)
@@ -918,6 +980,17 @@ class PageView(QAbstractScrollArea):
                     p.drawImage(QPointF(round(r.left()), round(r.top())), image)  # 1:1, a plain copy
                 else:
                     p.drawImage(r, image)  # another zoom, or a capped huge page: scaled
+                tile = self._tiles.get(i)
+                if tile is not None and tile[0] == _scale_key(self._render_scale()):
+                    x0, y0, x1, y1 = tile[1]
+                    sc = self.scale
+                    target = QRectF(r.left() + x0 * sc, r.top() + y0 * sc, (x1 - x0) * sc, (y1 - y0) * sc)
+                    timage = tile[2]
+                    tdpr = timage.devicePixelRatio() or 1.0
+                    if abs(timage.width() / tdpr - target.width()) < 1.5 and abs(timage.height() / tdpr - target.height()) < 1.5:
+                        p.drawImage(QPointF(round(target.left()), round(target.top())), timage)  # sharp, 1:1
+                    else:
+                        p.drawImage(target, timage)
             elif i in self._page_errors:
                 p.setPen(QColor("#a33"))
                 p.drawText(r.adjusted(12, 12, -12, -12), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
