@@ -838,3 +838,45 @@ def test_link_ribbons_follow_the_page_view(qtbot, make_window, pdf_library):
     assert gutter.geometry_now() == []
     view.shutdown()
     text_pane.page_view.shutdown()
+
+
+@pytest.fixture
+def long_library(tmp_path):
+    from nkreader.core.library import Library
+
+    corpus = tmp_path / "corpus2"
+    corpus.mkdir()
+    make_pdf(corpus / "bell.pdf", pages=8)
+    (corpus / "long.txt").write_text("\n\n".join(f"Paragraph {n} on border crossings and brokers." for n in range(400)),
+                                     encoding="utf-8")
+    lib = Library.open(corpus, tmp_path / "data2")
+    yield lib
+    lib.close()
+
+
+def test_synchronised_scrolling_and_focus_with_a_paged_pane(qtbot, make_window, long_library):
+    lib = long_library
+    window = make_window(lib, restore=False)
+    pdf_pane, text_pane = window.panes
+    qtbot.waitUntil(lambda: pdf_pane.doc is not None and text_pane.doc is not None, timeout=10000)
+    assert (pdf_pane.doc_id, text_pane.doc_id) == ("bell", "long")
+    pdf_pane.set_paged(True)
+    view = pdf_pane.page_view
+    qtbot.waitUntil(view.ready, timeout=5000)
+    window.toggle_sync(True)
+    pages, text = view.verticalScrollBar(), text_pane.view.verticalScrollBar()
+    assert pages.maximum() > 0 and text.maximum() > 0
+    pages.setValue(pages.maximum() // 2)  # the pages lead: the text pane follows
+    assert text.value() == pytest.approx(text.maximum() / 2, abs=text.maximum() * 0.02)
+    text.setValue(text.maximum())  # the text leads: the pages follow
+    assert pages.value() == pytest.approx(pages.maximum(), abs=pages.maximum() * 0.02)
+    # focusing the pane's view (as the window's "next pane" does) focuses the pages while shown
+    text_pane.view.setFocus()
+    qtbot.waitUntil(text_pane.view.hasFocus, timeout=2000)
+    pdf_pane.view.setFocus()
+    qtbot.waitUntil(view.hasFocus, timeout=2000)
+    assert window.active_pane is pdf_pane
+    pdf_pane.set_paged(False)
+    assert pdf_pane.view.focusProxy() is None
+    view.shutdown()
+    text_pane.page_view.shutdown()

@@ -800,9 +800,30 @@ class DocumentPane(QFrame):
         view.selectionChanged.connect(lambda: self.selectionChanged.emit(self))
         view.annotationClicked.connect(lambda ann_id: self.activate_annotation(ann_id, scroll=False))
         view.focused.connect(lambda: self.activated.emit(self))
-        view.verticalScrollBar().valueChanged.connect(lambda _v: self._paged and self.scrolled.emit())
+        view.verticalScrollBar().valueChanged.connect(self._page_view_scrolled)
+        self.view.verticalScrollBar().valueChanged.connect(self._text_view_scrolled)
         view.message.connect(self.session.message.emit)
         view.wordsReady.connect(lambda _i: self._paged and self._update_gutters())
+
+    @staticmethod
+    def _follow(source, target) -> None:
+        """Scroll bar ``target`` to the fraction ``source`` is at, quietly (no valueChanged)."""
+        frac = source.value() / source.maximum() if source.maximum() else 0.0
+        target.blockSignals(True)
+        target.setValue(round(frac * target.maximum()))
+        target.blockSignals(False)
+
+    def _page_view_scrolled(self, _value: int) -> None:
+        if self._paged:
+            # the hidden text view keeps the same fraction: what reads this pane's place from its
+            # text view's scroll bar (the window's synchronised scrolling) follows the pages
+            self._follow(self.page_view.verticalScrollBar(), self.view.verticalScrollBar())
+            self.scrolled.emit()
+
+    def _text_view_scrolled(self, _value: int) -> None:
+        if self._paged:  # scrolled from outside (synchronised scrolling): the pages follow
+            src, dst = self.view.verticalScrollBar(), self.page_view.verticalScrollBar()
+            dst.setValue(round((src.value() / src.maximum() if src.maximum() else 0.0) * dst.maximum()))
 
     def _update_gutters(self) -> None:
         """The link ribbons beside this pane are drawn again (in a window's splitter)."""
@@ -836,8 +857,10 @@ class DocumentPane(QFrame):
                 self.page_view.set_document(self.doc, password=self.password_for(self.doc))
             self.page_view.set_matches(self._matches, self._match_index)
             self.views.setCurrentWidget(self.page_panel)
+            self.view.setFocusProxy(self.page_view)  # who focuses the pane's view gets the pages
             focus = self.page_view
         else:
+            self.view.setFocusProxy(None)
             self.views.setCurrentWidget(self.view)
             focus = self.view
         if top is not None:
