@@ -880,3 +880,20 @@ def test_synchronised_scrolling_and_focus_with_a_paged_pane(qtbot, make_window, 
     assert pdf_pane.view.focusProxy() is None
     view.shutdown()
     text_pane.page_view.shutdown()
+
+
+def test_toggling_back_before_the_pages_are_ready_keeps_the_text_place(qtbot, long_library):
+    from nkreader.ui.session import Session
+
+    session = Session(long_library)
+    pane = make_paged_pane(qtbot, session)  # the 8-page PDF, in its text view
+    pane.resize(600, 360)
+    text_bar = pane.view.verticalScrollBar()
+    qtbot.waitUntil(lambda: text_bar.maximum() > 100, timeout=2000)
+    text_bar.setValue(text_bar.maximum() // 2)
+    before = text_bar.value()
+    assert before > 0
+    pane.set_paged(True)
+    pane.set_paged(False)  # at once: the pages had no sizes yet
+    assert text_bar.value() == before
+    pane.page_view.shutdown()

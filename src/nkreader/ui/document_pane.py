@@ -814,7 +814,7 @@ class DocumentPane(QFrame):
         target.blockSignals(False)
 
     def _page_view_scrolled(self, _value: int) -> None:
-        if self._paged:
+        if self._paged and self.page_view.ready():  # (not while the pages are being opened)
             # the hidden text view keeps the same fraction: what reads this pane's place from its
             # text view's scroll bar (the window's synchronised scrolling) follows the pages
             self._follow(self.page_view.verticalScrollBar(), self.view.verticalScrollBar())
