@@ -753,21 +753,36 @@ def test_in_the_main_window_the_highlight_action_works_on_the_page(qtbot, make_w
 
 
 def test_every_document_pane_has_the_page_view_in_a_stack(qtbot, pdf_library):
+    import sys
+
     from PySide6.QtWidgets import QStackedWidget
 
     from nkreader.ui.document_pane import DocumentPane
-    from nkreader.ui.page_view import PageView
     from nkreader.ui.session import Session
 
     pane = DocumentPane(Session(pdf_library))
     qtbot.addWidget(pane)
     stack = pane.findChild(QStackedWidget, "paneViews")
     assert stack is pane.views and stack.widget(0) is pane.view
-    assert stack.widget(1).findChild(PageView) is pane.page_view
     assert not pane.page_action.isEnabled()  # no document yet
-    assert pane.page_view.renderer._thread is None  # no thread until a PDF is shown
+    assert not pane.has_page_view() and stack.count() == 1  # made when first wanted
+    pane.open_document("notes")
+    assert not pane.has_page_view()  # a text never needs one
     # the pane's own methods, not per-object replacements, answer for either view
     assert "selection_span" not in vars(pane) and "apply_scheme" not in vars(pane)
+    pane.show()
+    qtbot.waitExposed(pane)
+    pane.open_document("bell")
+    qtbot.waitUntil(lambda: pane.doc.id == "bell", timeout=10000)
+    pane.set_paged(True)
+    from nkreader.ui.page_view import PageView
+
+    assert pane.has_page_view() and isinstance(pane.page_view, PageView)
+    assert stack.widget(1) is pane.page_panel and stack.currentWidget() is pane.page_panel
+    assert pane.page_panel.findChild(PageView) is pane.page_view
+    assert "nkreader.ui.page_view" in sys.modules
+    qtbot.waitUntil(pane.page_view.ready, timeout=5000)
+    pane.page_view.shutdown()
 
 
 def test_the_view_menu_toggles_the_current_pane_and_follows_it(qtbot, make_window, pdf_library):
@@ -897,3 +912,15 @@ def test_toggling_back_before_the_pages_are_ready_keeps_the_text_place(qtbot, lo
     pane.set_paged(False)  # at once: the pages had no sizes yet
     assert text_bar.value() == before
     pane.page_view.shutdown()
+
+
+def test_a_window_of_texts_never_loads_the_page_view():
+    import subprocess
+    import sys
+
+    code = ("import os; os.environ['QT_QPA_PLATFORM'] = 'offscreen'; import sys; "
+            "import nkreader.ui.main_window, nkreader.ui.document_pane; "
+            "bad = [m for m in ('nkreader.ui.page_view', 'nkreader.core.pdf_pages', 'pymupdf') if m in sys.modules]; "
+            "print(bad); sys.exit(bool(bad))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr

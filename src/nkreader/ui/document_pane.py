@@ -33,7 +33,6 @@ from PySide6.QtWidgets import (
 from nkreader.core.model import Document, DocumentError
 from nkreader.ui import passwords, style
 from nkreader.ui.offsets import OffsetMap, insert_text, qt_safe
-from nkreader.ui.page_view import page_view_panel
 from nkreader.ui.safety import plain_tooltip
 from nkreader.ui.workers import start_task
 
@@ -561,13 +560,13 @@ class DocumentPane(QFrame):
         self.view = ReaderView(self)
         self.view.setPlaceholderText("Choose a document above, or double-click one in the library.")
         # the text view and the page view in a stack; while the pages are shown (``paged``) the
-        # selection, scrolling and find methods below answer for the page view
+        # selection, scrolling and find methods below answer for the page view. The page view is
+        # made the first time it is wanted (its modules stay off the start-up path: ~11 ms)
         self._paged = False
-        self.page_panel, self.page_view, self.page_bar = page_view_panel(session, self)
+        self._page_view = self._page_panel = self._page_bar = None
         self.views = QStackedWidget(self)
         self.views.setObjectName("paneViews")
         self.views.addWidget(self.view)
-        self.views.addWidget(self.page_panel)
         self.views.setCurrentWidget(self.view)
         lay.addWidget(self.views, 1)
         self.find_bar = FindBar(self)
@@ -582,7 +581,6 @@ class DocumentPane(QFrame):
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.setInterval(0)
         self._refresh_timer.timeout.connect(self.refresh_highlights)
-        self._connect_page_view()
         self.apply_scheme(self.scheme)
 
     # documents ---------------------------------------------------------------------------------
@@ -793,8 +791,36 @@ class DocumentPane(QFrame):
                 cursor.mergeCharFormat(heading)
 
     # the page view (PDF, EPUB) --------------------------------------------------------------------
-    def _connect_page_view(self) -> None:
-        view = self.page_view
+    @property
+    def page_view(self):
+        """The pane's ``PageView`` (made when first asked for)."""
+        if self._page_view is None:
+            self._make_page_view()
+        return self._page_view
+
+    @property
+    def page_panel(self) -> QWidget:
+        """The page view with its bar (zoom, page), as it sits in the stack ``views``."""
+        if self._page_panel is None:
+            self._make_page_view()
+        return self._page_panel
+
+    @property
+    def page_bar(self):
+        if self._page_bar is None:
+            self._make_page_view()
+        return self._page_bar
+
+    def has_page_view(self) -> bool:
+        return self._page_view is not None
+
+    def _make_page_view(self) -> None:
+        from nkreader.ui.page_view import page_view_panel
+
+        self._page_panel, self._page_view, self._page_bar = page_view_panel(self.session, self)
+        self.views.addWidget(self._page_panel)
+        self._page_view.apply_scheme(self.scheme)
+        view = self._page_view
         view.context_actions_for = lambda: self.context_actions
         view.spanSelected.connect(lambda *_: self.selectionChanged.emit(self))
         view.selectionChanged.connect(lambda: self.selectionChanged.emit(self))
@@ -881,7 +907,8 @@ class DocumentPane(QFrame):
         self.page_button.setVisible(can)
         if not can:
             self.set_paged(False)
-            self.page_view.set_document(None)
+            if self._page_view is not None:
+                self._page_view.set_document(None)
         elif self._paged:
             self.page_view.set_document(self.doc, password=self.password_for(self.doc))
             self.page_view.set_matches([], -1)
@@ -894,7 +921,8 @@ class DocumentPane(QFrame):
     # appearance ------------------------------------------------------------------------------------
     def apply_scheme(self, scheme: style.Scheme) -> None:
         self.scheme = scheme
-        self.page_view.apply_scheme(scheme)
+        if self._page_view is not None:
+            self._page_view.apply_scheme(scheme)
         pal = self.view.palette()
         pal.setColor(QPalette.ColorRole.Base, QColor(scheme.base))
         pal.setColor(QPalette.ColorRole.Text, QColor(scheme.text))
