@@ -1155,11 +1155,23 @@ class DocumentPane(QFrame):
     def span_y_viewport(self, start: int, end: int) -> tuple[float, float] | None:
         """Top and bottom of [start, end) in ``reading_viewport()`` pixels (None while unknown: a page
         whose words have not arrived yet)."""
+        return self.span_locator()(start, end)
+
+    def span_locator(self):
+        """``span_y_viewport`` for many spans at one scroll position (the link gutter, each paint):
+        a function of (start, end), with the view and its scroll offset looked up once."""
         if self.doc is None:
-            return None
+            return lambda _start, _end: None
         if self._paged:
-            return self.page_view.span_y_viewport(start, end)
-        return self.view.span_y_viewport(start, end)
+            return self.page_view.span_y_viewport
+        span_y = self.view.span_y
+        off = self.view.verticalScrollBar().value()
+
+        def locate(start: int, end: int) -> tuple[float, float]:
+            top, bottom = span_y(start, end)
+            return top - off, bottom - off
+
+        return locate
 
     def is_span_visible(self, start: int, end: int) -> bool:
         if self._paged:

@@ -61,12 +61,13 @@ class LinkGutter(QSplitterHandle):
         ldy = lvp.mapTo(self.window(), QPoint(0, 0)).y() - here
         rdy = rvp.mapTo(self.window(), QPoint(0, 0)).y() - here
         lh, rh = lvp.height(), rvp.height()
+        lspan, rspan = left.span_locator(), right.span_locator()
         for link, a, b in session.links_between(left.doc.id, right.doc.id):
             at, bt = a["target"], b["target"]
-            ly = left.span_y_viewport(at["start"], at["end"])
+            ly = lspan(at["start"], at["end"])
             if ly is None or ly[1] < 0 or ly[0] > lh:
                 continue
-            ry = right.span_y_viewport(bt["start"], bt["end"])
+            ry = rspan(bt["start"], bt["end"])
             if ry is None or ry[1] < 0 or ry[0] > rh:
                 continue
             (lt, lb), (rt, rb) = ly, ry
