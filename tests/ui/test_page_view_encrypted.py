@@ -179,3 +179,33 @@ def test_the_page_view_alone_says_a_password_is_needed(qtbot, tmp_path):
     qtbot.waitUntil(view.ready, timeout=10000)
     assert view.page_count() == 3 and not view.error
     view.shutdown()
+
+
+def test_a_pdf_locked_only_by_its_owner_opens_without_asking(qtbot, tmp_path, answers):
+    from nkreader.core.library import Library
+    from nkreader.ui.session import Session
+
+    queue, shown = answers
+    corpus = tmp_path / "owner"
+    corpus.mkdir()
+    doc = pymupdf.open()
+    page = doc.new_page(width=595, height=842)
+    page.insert_textbox(pymupdf.Rect(72, 80, 523, 200), TEXT, fontsize=11)
+    doc.save(corpus / "restricted.pdf", encryption=pymupdf.PDF_ENCRYPT_AES_256, owner_pw=OWNER_PW,
+             permissions=pymupdf.PDF_PERM_ACCESSIBILITY)  # no user password: anyone may read it
+    doc.close()
+    check = pymupdf.open(corpus / "restricted.pdf")
+    assert "AES" in check.metadata["encryption"] and not check.needs_pass  # encrypted, yet readable
+    check.close()
+    lib = Library.open(corpus, tmp_path / "data")
+    try:
+        pane = make_pane(qtbot, Session(lib))
+        pane.open_document("restricted")
+        qtbot.waitUntil(lambda: pane.doc is not None, timeout=15000)
+        assert TEXT in pane.doc.text and shown == []  # never asked
+        pane.set_paged(True)
+        qtbot.waitUntil(pane.page_view.ready, timeout=10000)
+        assert not pane.page_view.error
+        pane.page_view.shutdown()
+    finally:
+        lib.close()
