@@ -924,3 +924,59 @@ def test_a_window_of_texts_never_loads_the_page_view():
             "print(bad); sys.exit(bool(bad))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def _write_epub(path, body):
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr(zipfile.ZipInfo("mimetype"), "application/epub+zip")
+        z.writestr("META-INF/container.xml",
+                   '<?xml version="1.0"?><container version="1.0" xmlns="urn:oasis:names:tc:opendocument:xmlns:container">'
+                   '<rootfiles><rootfile full-path="OEBPS/content.opf" media-type="application/oebps-package+xml"/>'
+                   "</rootfiles></container>")
+        z.writestr("OEBPS/content.opf",
+                   '<?xml version="1.0"?><package xmlns="http://www.idpf.org/2007/opf" version="3.0" unique-identifier="id">'
+                   '<metadata xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:identifier id="id">urn:x</dc:identifier>'
+                   "<dc:title>Crossings</dc:title></metadata><manifest>"
+                   '<item id="c0" href="c0.xhtml" media-type="application/xhtml+xml"/></manifest>'
+                   '<spine><itemref idref="c0"/></spine></package>')
+        z.writestr("OEBPS/c0.xhtml",
+                   '<?xml version="1.0" encoding="utf-8"?><html xmlns="http://www.w3.org/1999/xhtml"><head><title>c</title>'
+                   f"</head><body>{body}</body></html>")
+    return path
+
+
+def test_an_epub_in_a_pane_has_pages_too(qtbot, tmp_path):
+    from nkreader.core.library import Library
+    from nkreader.ui import commands
+    from nkreader.ui.session import Session
+
+    corpus = tmp_path / "epubs"
+    corpus.mkdir()
+    paras = "".join(f"<p>Chapter paragraph {n}: brokers, debts and the long way south through China.</p>"
+                    for n in range(60))
+    _write_epub(corpus / "crossings.epub", paras)
+    lib = Library.open(corpus, tmp_path / "data-epub")
+    try:
+        session = Session(lib)
+        pane = make_paged_pane(qtbot, session, "crossings")
+        assert pane.doc.kind == "epub" and pane.doc.paginated and pane.page_action.isEnabled()
+        pane.set_paged(True)
+        view = pane.page_view
+        qtbot.waitUntil(lambda: view.ready() and view.layout_of(0) is not None, timeout=10000)
+        assert view.page_count() >= 2 and not view.error
+        start = pane.doc.text.index("long way south")
+        pane.select_span(start, start + len("long way south"))
+        assert pane.selection_span() == (start, start + len("long way south"))
+        cmd = commands.AddHighlight(session, pane.doc_id, *pane.selection_span())
+        assert session.push(cmd)
+        qtbot.waitUntil(lambda: any(a["id"] == cmd.ann_id for a in view.annotations()), timeout=2000)
+        assert view.layout_of(0).rects(start, start + len("long way south"))  # on the first page's words
+        pane.set_paged(False)
+        qtbot.waitUntil(lambda: any(a["id"] == cmd.ann_id for a in pane.visible_annotations(0, len(pane.doc.text))),
+                        timeout=2000)  # the same highlight in the reflowed text
+        assert pane.is_span_visible(start, start + 1)  # the text view came to where the pages were
+        view.shutdown()
+    finally:
+        lib.close()
