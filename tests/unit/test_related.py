@@ -243,3 +243,30 @@ def test_a_selection_of_indexed_sentences_reuses_their_vectors(library, monkeypa
     idx.embedder._recent.clear()
     hits = idx.related(doc, *sent, top=5)
     assert hits and not calls and all(h.doc_id != doc.id for h in hits)
+
+
+def _doc(doc_id, paragraphs):
+    from nkreader.core.model import Document, Paragraph
+
+    text, pars = "", []
+    for n, body in enumerate(paragraphs, 1):
+        s = len(text)
+        text += body + "\n\n"
+        pars.append(Paragraph(n, s, s + len(body)))
+    return Document(id=doc_id, path=Path(f"{doc_id}.txt"), text=text, paragraphs=pars)
+
+
+def test_phrase_signal_prefers_the_paragraph_with_the_phrase():
+    a = _doc("a", ["Brokers profit from human trafficking along the northern border every single year."])
+    b = _doc("b", ["The trafficking of goods is one thing; a human life is another thing altogether here.",
+                   "Women are sold by networks engaged in human trafficking across the river to China.",
+                   "Nothing about this paragraph concerns the matter at hand, it speaks of the weather."])
+    idx = R.build_index([a, b], embed=False)
+    qb: dict = {}
+    idx._bigram_qvec("human trafficking", 1.0, qb)
+    assert len(qb) == 1
+    bigram = idx.bigram.score(qb)
+    # units in order: a's paragraph, then b's three; the phrase is in a's and b's second only
+    assert bigram[0] > 0 and bigram[2] > 0 and bigram[1] == 0 and bigram[3] == 0
+    hits = idx.related(a, 0, a.paragraphs[0].end, top=3)
+    assert hits[0].doc_id == "b" and hits[0].paragraph == 2

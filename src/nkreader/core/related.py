@@ -179,10 +179,6 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     return merged
 
 
-def _bigrams(sentence_terms: Sequence[str]) -> list[str]:
-    return [f"{a} {b}" for a, b in zip(sentence_terms, sentence_terms[1:]) if a != b]
-
-
 # --------------------------------------------------------------------------------------------
 # units: the paragraphs that may be suggested
 
@@ -248,6 +244,13 @@ def analyse_document(doc: Document) -> dict:
 # the index
 
 
+def _matvec(m: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``m @ v`` on one thread. BLAS splits a matrix-vector product over both cores and then
+    waits for the busier one: measured here, with the other core busy (the index being built in
+    the background, the window painting), 0.8 ms became 5 ms; numpy's own loop stays at 0.8 ms."""
+    return np.einsum("ij,j->i", m.astype(np.float32, copy=False), v.astype(np.float32, copy=False))
+
+
 class _Postings:
     """A term → (unit, weight) inverted index in CSR form, weights precomputed (BM25)."""
 
@@ -268,6 +271,10 @@ class _Postings:
         tf = tf.astype(np.float32)
         self.items = item_ids.astype(np.int32)
         self.weights = (idf[term_ids] * tf * (k1 + 1.0) / (tf + norm[item_ids])).astype(np.float32)
+        # a large library has millions of phrase types: 4-byte pointers and idfs halve their cost
+        self.idf = np.asarray(idf, dtype=np.float32)
+        if self.ptr[-1] < 2**31:
+            self.ptr = self.ptr.astype(np.int32)
 
     def score(self, qterms: dict[int, float], min_idf: float = 0.0) -> np.ndarray:
         if not qterms:
@@ -336,52 +343,47 @@ class RelatedHit:
 class RelatedIndex:
     """An index of candidate paragraphs over a set of documents."""
 
-    def __init__(self, analyses: list[dict], texts: dict[str, str], params: Params | None = None,
+    def __init__(self, analyses: Iterable[dict], texts: dict[str, str], params: Params | None = None,
                  vectors: list[tuple[np.ndarray, np.ndarray]] | None = None, embedder=None):
+        """``analyses`` (one per document, from :func:`analyse_document`) are read once, in order,
+        and may be a generator: a large library's analyses need not all be in memory at once.
+        ``vectors`` (each document's sentence vectors and row pointer) is read after them."""
         self.params = params or Params()
         self.embedder = embedder
         self.texts = texts
-        self.fingerprints = {a["doc_id"]: a["fingerprint"] for a in analyses}
+        self.fingerprints: dict[str, str] = {}
         self.units: list[Unit] = []
         self.vocab: dict[str, int] = {}
-        self.bivocab: dict[str, int] = {}
         doc_index: dict[str, int] = {}
         unit_doc: list[int] = []
-        p_terms: list[np.ndarray] = []
-        s_terms: list[np.ndarray] = []
+        flat: list[int] = []  # every sentence's term ids, one after the other
+        sent_len: list[int] = []  # terms per sentence
         s_unit: list[int] = []
         s_span: list[tuple[int, int]] = []  # each sentence's code-point span in its document
-        b_terms: list[np.ndarray] = []
-        self.unit_terms: list[np.ndarray] = []  # unique term ids per unit (for feedback/PRF)
-        self.unit_tf: list[np.ndarray] = []
-        vocab, bivocab = self.vocab, self.bivocab
+        h_ids: list[int] = []  # section-heading terms (``Params.heading``) and their units
+        h_unit: list[int] = []
+        vocab = self.vocab
         p = self.params
         for a in analyses:
+            self.fingerprints[a["doc_id"]] = a["fingerprint"]
             di = doc_index.setdefault(a["doc_id"], len(doc_index))
             for u in a["units"]:
                 ui = len(self.units)
                 self.units.append(Unit(a["doc_id"], u["n"], u["s"], u["e"], u.get("p"), u.get("pl")))
                 unit_doc.append(di)
-                all_ids = []
-                bi_ids = []
                 spans = u.get("spans") or []
                 if len(spans) == len(u["sents"]):
-                    s_span.extend((int(a), int(b)) for a, b in spans)
+                    s_span.extend((int(x), int(y)) for x, y in spans)
                 else:  # pragma: no cover - analyses always carry one span per sentence
                     s_span.extend((u["s"], u["e"]) for _ in u["sents"])
                 for sent in u["sents"]:
-                    ids = [vocab.setdefault(t, len(vocab)) for t in sent]
-                    all_ids.extend(ids)
-                    s_terms.append(np.asarray(ids, dtype=np.int32))
+                    flat.extend([vocab.setdefault(t, len(vocab)) for t in sent])
+                    sent_len.append(len(sent))
                     s_unit.append(ui)
-                    bi_ids.extend(bivocab.setdefault(g, len(bivocab)) for g in _bigrams(sent))
-                arr = np.asarray(all_ids, dtype=np.int32)
-                heading_ids = [vocab.setdefault(t, len(vocab)) for t in u.get("h", [])] if p.heading else []
-                p_terms.append(np.asarray(all_ids + heading_ids, dtype=np.int32))
-                b_terms.append(np.asarray(bi_ids, dtype=np.int32))
-                uniq, cnt = np.unique(arr, return_counts=True)
-                self.unit_terms.append(uniq)
-                self.unit_tf.append(cnt.astype(np.float32))
+                if p.heading and u.get("h"):
+                    ids = [vocab.setdefault(t, len(vocab)) for t in u["h"]]
+                    h_ids.extend(ids)
+                    h_unit.extend([ui] * len(ids))
         self.doc_ids = list(doc_index)
         self.unit_doc = np.asarray(unit_doc, dtype=np.int32)
         self.sent_unit = np.asarray(s_unit, dtype=np.int32)
@@ -397,63 +399,99 @@ class RelatedIndex:
             for lo, hi in zip(los.tolist(), his.tolist()):
                 self._doc_sents[self.doc_ids[int(sent_doc[lo])]] = (lo, hi)
         n_units = len(self.units)
-        p = self.params
+        n_sents = len(s_unit)
+        n_terms = len(vocab)
+        tok = np.asarray(flat, dtype=np.int64)
+        del flat
+        tok_sent = np.repeat(np.arange(n_sents, dtype=np.int64), np.asarray(sent_len, dtype=np.int64))
+        tok_unit = self.sent_unit[tok_sent].astype(np.int64)
+        # adjacent content-word pairs inside a sentence ("human trafficking"), as one int64 key
+        # per pair (no strings: a library's pair vocabulary runs to millions)
+        pair = np.flatnonzero((tok_sent[1:] == tok_sent[:-1]) & (tok[1:] != tok[:-1])) if len(tok) else \
+            np.zeros(0, dtype=np.int64)
+        bikeys = (tok[pair] << 32) | tok[pair + 1]
+        self.bikeys, bi_tok = np.unique(bikeys, return_inverse=True)
+        bi_unit = tok_unit[pair]
+        del bikeys, pair
+        if p.heading and h_ids:
+            para_tok = np.concatenate([tok, np.asarray(h_ids, dtype=np.int64)])
+            para_unit = np.concatenate([tok_unit, np.asarray(h_unit, dtype=np.int64)])
+        else:
+            para_tok, para_unit = tok, tok_unit
 
-        def csr(groups: list[np.ndarray], n_terms: int, k1: float, b: float, idf=None) -> _Postings:
-            lengths = np.asarray([len(g) for g in groups], dtype=np.float64)
-            if groups and sum(len(g) for g in groups):
-                item = np.repeat(np.arange(len(groups), dtype=np.int64), [len(g) for g in groups])
-                flat = np.concatenate(groups).astype(np.int64)
-                key = flat * len(groups) + item
-                uk, tf = np.unique(key, return_counts=True)
-                tids, iids = uk // len(groups), uk % len(groups)
+        def csr(term_ids: np.ndarray, item_ids: np.ndarray, n_items: int, n_t: int, idf=None) -> _Postings:
+            lengths = np.bincount(item_ids, minlength=n_items).astype(np.float64)
+            if len(term_ids):
+                uk, tf = np.unique(term_ids * n_items + item_ids, return_counts=True)
+                tids, iids = uk // n_items, uk % n_items
             else:
                 tids = iids = tf = np.zeros(0, dtype=np.int64)
-            return _Postings(len(groups), tids, iids, tf, lengths, max(n_terms, 1), k1, b, idf)
+            return _Postings(n_items, tids, iids, tf, lengths, max(n_t, 1), p.k1, p.b, idf)
 
-        self.para = csr(p_terms, len(vocab), p.k1, p.b)
+        self.para = csr(para_tok, para_unit, n_units, n_terms)
         # sentences share the paragraph idf: a sentence is not a document of its own
-        self.sent = csr(s_terms, len(vocab), p.k1, p.b, idf=self.para.idf)
-        self.bigram = csr(b_terms, len(bivocab), p.k1, p.b)
+        self.sent = csr(tok, tok_sent, n_sents, n_terms, idf=self.para.idf)
+        self.bigram = csr(bi_tok.astype(np.int64).ravel(), bi_unit, n_units, len(self.bikeys))
+        # each unit's distinct terms and their counts (feedback, PRF), as one CSR table
+        if len(tok):
+            uk, cnt = np.unique(tok_unit * max(n_terms, 1) + tok, return_counts=True)
+            ut_unit = uk // max(n_terms, 1)
+            self._ut_terms = (uk % max(n_terms, 1)).astype(np.int32)
+            self._ut_tf = cnt.astype(np.float32)
+        else:
+            ut_unit = np.zeros(0, dtype=np.int64)
+            self._ut_terms = np.zeros(0, dtype=np.int32)
+            self._ut_tf = np.zeros(0, dtype=np.float32)
+        self._ut_ptr = np.zeros(n_units + 1, dtype=np.int64)
+        np.cumsum(np.bincount(ut_unit, minlength=n_units), out=self._ut_ptr[1:])
+        del tok, tok_sent, tok_unit, para_tok, para_unit, bi_tok, bi_unit
         self.n_units = n_units
         self._log_sents = np.log(np.maximum(np.bincount(self.sent_unit, minlength=n_units), 1)).astype(np.float32)
-        self._norms = np.asarray(
-            [math.sqrt(float(((tf * self.para.idf[t]) ** 2).sum())) or 1.0
-             for t, tf in zip(self.unit_terms, self.unit_tf)], dtype=np.float32)
+        sq = (self._ut_tf * self.para.idf[self._ut_terms]) ** 2
+        norms = np.sqrt(np.bincount(ut_unit, weights=sq, minlength=n_units)).astype(np.float32)
+        norms[norms == 0] = 1.0
+        self._norms = norms
         self._unit_starts: dict[str, list[tuple[int, int, int]]] = {}
         for i, u in enumerate(self.units):
             self._unit_starts.setdefault(u.doc_id, []).append((u.start, u.end, i))
         self.dense_para = self.dense_sent = self.dense_ptr = None
         self._dense_rows_are_sentences = False
         if vectors is not None and embedder is not None and n_units:
-            sents, paras, ptrs = [], [], []
-            offset = 0
-            for v, ptr in vectors:
-                n = len(ptr) - 1
-                if n <= 0:
-                    continue
-                counts = np.diff(ptr)
-                pv = np.zeros((n, v.shape[1] if v.ndim == 2 else DIM_FALLBACK), dtype=np.float32)
-                has = counts > 0
-                if has.any():
-                    pv[has] = np.add.reduceat(v.astype(np.float32), ptr[:-1][has], axis=0)
-                paras.append(pv)
-                sents.append(v.astype(np.float16))  # half the memory; only candidates' rows are read
-                ptrs.append(ptr[:-1] + offset)
-                offset += len(v)
-            ptrs.append(np.asarray([offset]))
-            para = np.concatenate(paras) if paras else np.zeros((0, DIM_FALLBACK), dtype=np.float32)
-            if len(para) == n_units:
-                para /= np.maximum(np.linalg.norm(para, axis=1, keepdims=True), 1e-9)
-                self.dense_para = para
-                self.dense_sent = np.concatenate(sents)
-                self.dense_ptr = np.concatenate(ptrs).astype(np.int64)
-                self.dense_owner = np.repeat(np.arange(n_units), np.diff(self.dense_ptr))
-                # the dense rows are the lexical sentences (same spans, same order): a selection
-                # made of indexed sentences can reuse their vectors instead of running the model
-                self._dense_rows_are_sentences = bool(
-                    len(self.dense_owner) == len(self.sent_unit)
-                    and np.array_equal(self.dense_owner, self.sent_unit))
+            self._set_vectors(vectors, n_units)
+
+    def _set_vectors(self, vectors: list[tuple[np.ndarray, np.ndarray]], n_units: int) -> None:
+        """Sentence vectors (float16, one contiguous array) and unit-normalised paragraph means."""
+        live = [(v, ptr) for v, ptr in vectors if len(ptr) > 1]
+        n_rows = sum(len(v) for v, _ in live)
+        if sum(len(ptr) - 1 for _, ptr in live) != n_units:
+            return
+        dim = next((v.shape[1] for v, _ in live if v.ndim == 2 and len(v)), DIM_FALLBACK)
+        # filled in place, document by document: no second copy of the library's vectors
+        sent = np.empty((n_rows, dim), dtype=np.float16)  # half the memory; candidates' rows are read
+        para = np.zeros((n_units, dim), dtype=np.float32)
+        dptr = np.empty(n_units + 1, dtype=np.int64)
+        row = unit = 0
+        for v, ptr in live:
+            n = len(ptr) - 1
+            sent[row:row + len(v)] = v
+            counts = np.diff(ptr)
+            has = counts > 0
+            if has.any():
+                para[unit:unit + n][has] = np.add.reduceat(v, ptr[:-1][has], axis=0, dtype=np.float32)
+            dptr[unit:unit + n] = ptr[:-1] + row
+            row += len(v)
+            unit += n
+        dptr[n_units] = row
+        para /= np.maximum(np.linalg.norm(para, axis=1, keepdims=True), 1e-9)
+        self.dense_para = para.astype(np.float16)  # like the sentences: half the memory
+        self.dense_sent = sent
+        self.dense_ptr = dptr
+        self.dense_owner = np.repeat(np.arange(n_units, dtype=np.int32), np.diff(dptr))
+        # the dense rows are the lexical sentences (same spans, same order): a selection
+        # made of indexed sentences can reuse their vectors instead of running the model
+        self._dense_rows_are_sentences = bool(
+            len(self.dense_owner) == len(self.sent_unit)
+            and np.array_equal(self.dense_owner, self.sent_unit))
 
     # -------------------------------------------------------------------------------- helpers
     def unit_at(self, doc_id: str, start: int, end: int | None = None) -> int | None:
@@ -465,6 +503,25 @@ class RelatedIndex:
             if ov > best_ov:
                 best, best_ov = i, ov
         return best
+
+    def unit_terms(self, u: int) -> tuple[np.ndarray, np.ndarray]:
+        """A unit's distinct term ids and their counts."""
+        a, z = self._ut_ptr[u], self._ut_ptr[u + 1]
+        return self._ut_terms[a:z], self._ut_tf[a:z]
+
+    def _bigram_qvec(self, text: str, weight: float, out: dict[int, float]) -> None:
+        """Adjacent content-word pairs of each sentence of ``text``, as bigram ids of the index."""
+        keys = []
+        for s, e in sentence_spans(text):
+            ids = [self.vocab.get(t) for t in terms(text[s:e])]
+            keys.extend((x << 32) | y for x, y in zip(ids, ids[1:])
+                        if x is not None and y is not None and x != y)
+        if not keys or not len(self.bikeys):
+            return
+        for k, c in Counter(keys).items():
+            i = int(np.searchsorted(self.bikeys, k))
+            if i < len(self.bikeys) and int(self.bikeys[i]) == k:
+                out[i] = out.get(i, 0.0) + weight * (1.0 + math.log(c))
 
     def _qvec(self, bag: Counter, vocab: dict[str, int], weight: float, out: dict[int, float]) -> None:
         for t, c in bag.items():
@@ -486,14 +543,15 @@ class RelatedIndex:
         qmap = dict(zip(ids.tolist(), w.tolist()))
         out = np.zeros(len(units), dtype=np.float32)
         for k, u in enumerate(units):
-            t, tf = self.unit_terms[u], self.unit_tf[u]
+            t, tf = self.unit_terms(u)
             dot = sum(qmap.get(int(x), 0.0) * float(f) * float(self.para.idf[x]) for x, f in zip(t, tf)
                       if int(x) in qmap)
             out[k] = dot / (qn * self._norms[u])
         return out
 
     def unit_query(self, u: int) -> dict[int, float]:
-        return {int(t): 1.0 + math.log(float(f)) for t, f in zip(self.unit_terms[u], self.unit_tf[u])}
+        t, tf = self.unit_terms(u)
+        return {int(x): 1.0 + math.log(float(f)) for x, f in zip(t, tf)}
 
     # -------------------------------------------------------------------------------- ranking
     def query_terms(self, text: str, context: str = "") -> tuple[dict[int, float], dict[int, float], dict[int, float]]:
@@ -502,7 +560,7 @@ class RelatedIndex:
         q: dict[int, float] = {}
         qb: dict[int, float] = {}
         self._qvec(Counter(terms(text)), self.vocab, 1.0, q)
-        self._qvec(Counter(_sentence_bigrams(text)), self.bivocab, 1.0, qb)
+        self._bigram_qvec(text, 1.0, qb)
         qs = dict(q)
         if context and p.context_weight > 0:
             ctx: dict[int, float] = {}
@@ -511,7 +569,7 @@ class RelatedIndex:
             ranked = sorted(ctx, key=lambda t: -ctx[t] * self.para.idf[t])[: p.context_terms]
             for t in ranked:
                 q[t] = q.get(t, 0.0) + ctx[t]
-            self._qvec(Counter(_sentence_bigrams(context)), self.bivocab, p.context_weight, qb)
+            self._bigram_qvec(context, p.context_weight, qb)
         return q, qs, qb
 
     def _raw(self, q: dict[int, float], qs: dict[int, float], qb: dict[int, float]) -> dict:
@@ -573,11 +631,11 @@ class RelatedIndex:
             if len(cand) > p.dense_pool:
                 cand = cand[np.argpartition(-lexical[cand], p.dense_pool - 1)[: p.dense_pool]]
             para = np.full(self.n_units, -1.0, dtype=np.float32)
-            para[cand] = self.dense_para[cand] @ qvec
+            para[cand] = _matvec(self.dense_para[cand], qvec)
             mask = np.zeros(self.n_units, dtype=bool)
             mask[cand] = True
         else:
-            para = self.dense_para @ qvec
+            para = _matvec(self.dense_para, qvec)
         out = para.copy()
         if p.dense_sentence > 0 and self.dense_sent is not None and len(self.dense_sent):
             cand = np.flatnonzero(mask)
@@ -590,7 +648,7 @@ class RelatedIndex:
             rows = np.repeat(starts - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts) \
                 + np.arange(int(counts.sum()))
             if len(rows):
-                sims = self.dense_sent[rows].astype(np.float32) @ qvec
+                sims = _matvec(self.dense_sent[rows], qvec)
                 np.maximum.at(best, self.dense_owner[rows], sims.astype(np.float32))
             has = best > -1.0
             out[has] = para[has] + p.dense_sentence * best[has]
@@ -666,12 +724,12 @@ class RelatedIndex:
         top = np.argpartition(-total, k - 1)[:k]
         acc: dict[int, float] = {}
         for u in top:
-            t, tf = self.unit_terms[u], self.unit_tf[u]
+            t, tf = self.unit_terms(u)
             w = tf / tf.sum() * self.para.idf[t]
             for x, y in zip(t.tolist(), w.tolist()):
                 acc[x] = acc.get(x, 0.0) + y
         # only terms shared by at least two of the feedback passages, so one passage cannot steer
-        counts = Counter(x for u in top for x in self.unit_terms[u].tolist())
+        counts = Counter(x for u in top for x in self.unit_terms(u)[0].tolist())
         cand = [(v, x) for x, v in acc.items() if x not in q and (counts[x] >= 2 or k == 1)]
         cand.sort(reverse=True)
         out: dict[int, float] = {}
@@ -745,13 +803,6 @@ class RelatedIndex:
             hits.append(RelatedHit(unit.doc_id, unit.start, unit.end, unit.page, unit.number, body,
                                    s / best, unit.page_label))
         return hits
-
-
-def _sentence_bigrams(text: str) -> list[str]:
-    out = []
-    for s, e in sentence_spans(text):
-        out.extend(_bigrams(terms(text[s:e])))
-    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -925,33 +976,42 @@ def build_index(docs: Sequence[Document], *, cache_dir: Path | str | None = None
 
         embedder = get_embedder()
     cache = Path(cache_dir) if cache_dir else None
-    analyses = []
     vectors = [] if embedder is not None else None
     total = len(docs)
-    for i, doc in enumerate(docs):
-        if cancel is not None and cancel.is_set():
-            raise Cancelled()
-        data = None
-        if cache is not None:
-            path = cache / _cache_name(doc)
-            data = _read_cached(path, doc)
-            if data is None:
+
+    def analyses() -> Iterable[dict]:
+        # one document at a time, straight into the index: the analyses (lists of words) of a
+        # large library are never all in memory together
+        for i, doc in enumerate(docs):
+            if cancel is not None and cancel.is_set():
+                raise Cancelled()
+            data = None
+            if cache is not None:
+                path = cache / _cache_name(doc)
+                data = _read_cached(path, doc)
+                if data is None:
+                    data = analyse_document(doc)
+                    _write_cached(path, data)
+                    _remove_stale(cache, doc, path.name)
+            else:
                 data = analyse_document(doc)
-                _write_cached(path, data)
-                _remove_stale(cache, doc, path.name)
-        else:
-            data = analyse_document(doc)
-        analyses.append(data)
-        if embedder is not None:
-            vectors.append(_document_vectors(doc, data, embedder, cache, cancel))
-        if progress is not None:
-            progress(i + 1, total)
-    return RelatedIndex(analyses, {d.id: d.text for d in docs}, params, vectors, embedder)
+            if embedder is not None:
+                vectors.append(_document_vectors(doc, data, embedder, cache, cancel))
+            yield data
+            if progress is not None:
+                progress(i + 1, total)
+
+    return RelatedIndex(analyses(), {d.id: d.text for d in docs}, params, vectors, embedder)
 
 
 def _document_vectors(doc: Document, data: dict, embedder, cache: Path | None,
                       cancel: threading.Event | None) -> tuple[np.ndarray, np.ndarray]:
-    """Sentence vectors of a document's units (float32) and each unit's first row (CSR pointer)."""
+    """Sentence vectors of a document's units (float16) and each unit's first row (CSR pointer).
+
+    Recently used documents' vectors are also kept in memory (up to ``_VECTORS_BUDGET`` bytes),
+    so that rebuilding an index, or building one for a new cache folder, does not re-embed them;
+    a large library relies on the disk cache instead of holding a second copy of its vectors.
+    """
     memo_key = (doc.id, doc.fingerprint, ANALYSIS_VERSION, embedder.model_id)
     with _INDEX_LOCK:
         hit = _VECTORS.get(memo_key)
@@ -960,14 +1020,21 @@ def _document_vectors(doc: Document, data: dict, embedder, cache: Path | None,
             _save_vectors(cache / (_cache_name(doc)[:-5] + f".{embedder.model_id}.npz"), doc, *hit)
         return hit
     vecs, ptr = _embed_units(doc, data, embedder, cache, cancel)
+    size = vecs.nbytes + ptr.nbytes
     with _INDEX_LOCK:
-        if len(_VECTORS) > 256:
-            _VECTORS.clear()
-        _VECTORS[memo_key] = (vecs, ptr)
+        if size <= _VECTORS_BUDGET:
+            global _VECTORS_BYTES
+            while _VECTORS and _VECTORS_BYTES + size > _VECTORS_BUDGET:
+                old = _VECTORS.pop(next(iter(_VECTORS)))
+                _VECTORS_BYTES -= old[0].nbytes + old[1].nbytes
+            _VECTORS[memo_key] = (vecs, ptr)
+            _VECTORS_BYTES += size
     return vecs, ptr
 
 
 _VECTORS: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+_VECTORS_BYTES = 0
+_VECTORS_BUDGET = 64 << 20  # some 87k sentences (about 20k paragraphs) at 384 float16 dimensions
 
 
 def _save_vectors(path: Path, doc: Document, vecs: np.ndarray, ptr: np.ndarray) -> None:
@@ -991,7 +1058,7 @@ def _embed_units(doc: Document, data: dict, embedder, cache: Path | None,
         path = cache / (_cache_name(doc)[:-5] + f".{embedder.model_id}.npz")
         try:
             with np.load(path, allow_pickle=False) as z:
-                vecs, ptr = z["vectors"].astype(np.float32), z["ptr"].astype(np.int64)
+                vecs, ptr = z["vectors"].astype(np.float16), z["ptr"].astype(np.int64)
             if len(ptr) == len(data["units"]) + 1 and ptr[-1] == len(vecs):
                 return vecs, ptr
         except (OSError, KeyError, ValueError):
@@ -1001,7 +1068,7 @@ def _embed_units(doc: Document, data: dict, embedder, cache: Path | None,
         spans = u.get("spans") or [[u["s"], u["e"]]]
         texts.extend(doc.text[a:b] for a, b in spans)
         ptr.append(len(texts))
-    vecs = np.zeros((0, embedder.dim), dtype=np.float32)
+    vecs = np.zeros((0, embedder.dim), dtype=np.float16)
     parts = []
     for k in range(0, len(texts), 64):
         if cancel is not None and cancel.is_set():
@@ -1010,7 +1077,7 @@ def _embed_units(doc: Document, data: dict, embedder, cache: Path | None,
     if parts:
         vecs = np.concatenate(parts)
     ptr_arr = np.asarray(ptr, dtype=np.int64)
-    vecs = vecs.astype(np.float16).astype(np.float32)  # the same numbers whether cached or not
+    vecs = vecs.astype(np.float16)  # as stored: the same numbers whether cached or not
     if path is not None:
         _save_vectors(path, doc, vecs, ptr_arr)
     return vecs, ptr_arr
