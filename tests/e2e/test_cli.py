@@ -90,3 +90,17 @@ def test_check_lists_orphans_after_the_text_changes(data_dir, tmp_path, corpus_d
     notes = json.loads(nk(data_dir, "notes", "--json", corpus=corpus).stdout)
     assert {n["quote"]: n["status"] for n in notes} == {
         "brokers and trafficking": "orphan", "China and repatriation": "anchored"}
+
+
+def test_show_of_an_encrypted_pdf_fails_clearly(data_dir, tmp_path):
+    pymupdf = pytest.importorskip("pymupdf")
+    corpus = tmp_path / "locked-corpus"
+    corpus.mkdir()
+    doc = pymupdf.open()
+    doc.new_page().insert_text((72, 72), "Secret seminar notes.")
+    doc.save(corpus / "locked.pdf", encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw="u", owner_pw="o")
+    doc.close()
+    r = nk(data_dir, "show", "locked", corpus=corpus)
+    assert r.returncode == 2, r.stdout
+    assert r.stderr.strip() == "nkreader: locked.pdf is encrypted: a password is needed"
+    assert "Traceback" not in r.stderr and "Secret" not in r.stdout

@@ -18,7 +18,7 @@ import pytest
 pymupdf = pytest.importorskip("pymupdf")
 
 from nkreader.core.documents import open_document  # noqa: E402
-from nkreader.core.model import DocumentError  # noqa: E402
+from nkreader.core.model import DocumentError, PasswordRequired  # noqa: E402
 from nkreader.core.pdf import load_pymupdf  # noqa: E402
 from nkreader.core.pdf_pages import EPUB_MAX_DEPTH, MAX_PIXELS, PageSource, check_epub, safe_uri  # noqa: E402
 
@@ -192,12 +192,22 @@ def test_encrypted_pdf_in_pymupdf(locked):
 
 
 def test_encrypted_pdf_asks_and_refuses(locked):
-    with pytest.raises(DocumentError, match=r"^locked\.pdf is encrypted: a password is needed$"):
+    with pytest.raises(PasswordRequired, match=r"^locked\.pdf is encrypted: a password is needed$") as e:
         PageSource(locked)
-    with pytest.raises(DocumentError, match=r"^locked\.pdf is encrypted: a password is needed$"):
+    assert e.value.refused is False and isinstance(e.value, DocumentError)
+    with pytest.raises(PasswordRequired, match=r"^locked\.pdf is encrypted: a password is needed$") as e:
         PageSource(locked, password="")
-    with pytest.raises(DocumentError, match=r"^locked\.pdf is encrypted and the password given is wrong$"):
+    assert e.value.refused is False
+    with pytest.raises(PasswordRequired, match=r"^locked\.pdf is encrypted and the password given is wrong$") as e:
         PageSource(locked, password="guess")
+    assert e.value.refused is True and e.value.name == "locked.pdf"
+    # the text extraction raises the same type
+    with pytest.raises(PasswordRequired) as e:
+        open_document(locked)
+    assert e.value.refused is False
+    with pytest.raises(PasswordRequired) as e:
+        open_document(locked, password="guess")
+    assert e.value.refused is True
     doc = open_document(locked, password="seminar")
     with PageSource(locked, password="seminar") as src:
         lay = src.layout(0, doc)

@@ -109,3 +109,20 @@ class Document:
 
 class DocumentError(Exception):
     """A document could not be opened; the message is meant for the user."""
+
+
+class PasswordRequired(DocumentError):
+    """An encrypted document that cannot be read without its (user) password.
+
+    ``refused`` is True when a password was given and the file did not accept it, False when none
+    (or an empty one) was given. The message stays meant for the user ("… is encrypted: a password
+    is needed" / "… is encrypted and the password given is wrong"); code decides by type and
+    ``refused``, never by the wording."""
+
+    def __init__(self, name: str, *, refused: bool = False):
+        self.name = name
+        self.refused = refused
+        if refused:
+            super().__init__(f"{name} is encrypted and the password given is wrong")
+        else:
+            super().__init__(f"{name} is encrypted: a password is needed")

@@ -12,7 +12,9 @@
 * the first paragraph of a page or a column is flagged ``break_before`` so that the caller can
   join a paragraph that continues over the break.
 
-Errors become :class:`DocumentError` with a message for the user. ``pymupdf`` (2.0) raises
+Errors become :class:`DocumentError` with a message for the user; an encrypted file opened
+without its password, or with a wrong one, raises the subclass :class:`PasswordRequired`
+(``refused`` tells which). ``pymupdf`` (2.0) raises
 ``pymupdf.FileNotFoundError``, ``pymupdf.EmptyFileError`` and ``pymupdf.FileDataError`` (all
 ``RuntimeError`` subclasses) on open; MuPDF's own ``pymupdf.mupdf.FzErrorBase`` family
 (``FzErrorFormat``, ``FzErrorLimit``, ``FzErrorSystem`` ...) derives from ``Exception`` only, not
@@ -29,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .model import DocumentError
+from .model import DocumentError, PasswordRequired
 
 __all__ = ["PdfParagraph", "PdfContent", "extract", "load_pymupdf"]
 
@@ -108,9 +110,9 @@ def extract(path: str | Path, *, password: str | None = None, kind: str = "pdf")
 def _extract_open(doc: Any, pymupdf: Any, *, name: str, kind: str, password: str | None) -> PdfContent:
     if doc.needs_pass:
         if password is None or password == "":
-            raise DocumentError(f"{name} is encrypted: a password is needed")
-        if not doc.authenticate(password):
-            raise DocumentError(f"{name} is encrypted and the password given is wrong")
+            raise PasswordRequired(name)
+        if not doc.authenticate(password):  # 0 when refused (else 2: user, 4: owner password)
+            raise PasswordRequired(name, refused=True)
     content = PdfContent(kind=kind, page_count=doc.page_count)
     repaired = bool(getattr(doc, "is_repaired", False))
     if repaired:

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .model import Document, DocumentError
+from .model import Document, DocumentError, PasswordRequired
 
 __all__ = [
     "MAX_PIXELS",
@@ -436,9 +436,9 @@ class PageSource:
                 raise DocumentError(f"{name} is not a PDF")
             if doc.needs_pass:
                 if not password:
-                    raise DocumentError(f"{name} is encrypted: a password is needed")
-                if not doc.authenticate(password):
-                    raise DocumentError(f"{name} is encrypted and the password given is wrong")
+                    raise PasswordRequired(name)
+                if not doc.authenticate(password):  # 0 when refused (else 2: user, 4: owner password)
+                    raise PasswordRequired(name, refused=True)
             self.page_count = doc.page_count  # an EPUB is laid out here
             if self.page_count == 0:
                 raise DocumentError(f"{name} is damaged or truncated: no page could be recovered")
