@@ -74,3 +74,34 @@ def test_notes_with_lone_surrogates_are_stored_safely(library, corpus_dir, data_
     assert library.annotation(ann["id"])["note"] == "bad \ufffd byte\nnext"
     library.update_annotation(ann["id"], note="again \ud800")
     assert library.annotation(ann["id"])["note"] == "again \ufffd"
+
+
+def test_an_encrypted_pdf_opens_with_its_password_only(tmp_path):
+    pymupdf = pytest.importorskip("pymupdf")
+    from nkreader.core.model import DocumentError, PasswordRequired
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    pdf = pymupdf.open()
+    pdf.new_page().insert_text((72, 72), "Secret seminar notes on the Tumen crossing.")
+    pdf.save(corpus / "locked.pdf", encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw="u", owner_pw="o")
+    pdf.close()
+    check = pymupdf.open(corpus / "locked.pdf")
+    assert check.needs_pass and check.metadata is None  # nothing readable before the password
+    assert check.authenticate("u") and "AES" in check.metadata["encryption"]  # AES-256 encrypted
+    check.close()
+    with Library.open(corpus, tmp_path / "data") as lib:
+        with pytest.raises(PasswordRequired, match=r"^locked\.pdf is encrypted: a password is needed$") as e:
+            lib.document("locked")
+        assert e.value.refused is False and isinstance(e.value, DocumentError)
+        with pytest.raises(PasswordRequired, match="password given is wrong") as e:
+            lib.corpus.open("locked", password="guess")
+        assert e.value.refused is True
+        assert not lib.corpus.is_open("locked")  # nothing is kept from a refused attempt
+        doc = lib.document("locked", password="u")
+        assert doc.id == "locked" and "Secret seminar notes" in doc.text and doc.kind == "pdf"
+        assert lib.corpus.is_open("locked") and lib.corpus.is_open("locked.pdf")
+        # once open, the rest of the program finds it without the password
+        assert lib.document("locked") is doc and lib.corpus.open("locked", password="guess") is doc
+    with Library.open(corpus, tmp_path / "data2") as lib:
+        assert lib.corpus.open("locked", password="o").text == doc.text  # the owner password opens it too

@@ -109,13 +109,25 @@ class Corpus:
             raise DocumentError(f"'{ref}' matches several documents: {names}")
         raise DocumentError(f"No document '{ref}' in {self.folder}. Known: {', '.join(self.ids)}")
 
-    def open(self, ref: str) -> Document:
+    def open(self, ref: str, password: str | None = None) -> Document:
+        """The document ``ref`` (id, unique id prefix or file name), opened once and then cached.
+
+        ``password`` opens an encrypted PDF; without it (or with a wrong one) such a file raises
+        :class:`~nkreader.core.model.PasswordRequired` and nothing is cached. Once opened, the
+        document is kept for the life of this corpus, so later calls need no password (it is
+        not stored anywhere)."""
         entry = self.entry(ref)
-        if entry.id not in self._opened:
+        doc = self._opened.get(entry.id)
+        if doc is None:
             from nkreader.core.documents import open_document
 
-            self._opened[entry.id] = open_document(entry.path, doc_id=entry.id, metadata=entry.metadata)
-        return self._opened[entry.id]
+            doc = open_document(entry.path, doc_id=entry.id, metadata=entry.metadata, password=password)
+            doc = self._opened.setdefault(entry.id, doc)  # another thread may have opened it meanwhile
+        return doc
+
+    def is_open(self, ref: str) -> bool:
+        """``ref`` has been opened (``open`` returns it at once, without reading the file)."""
+        return self.entry(ref).id in self._opened
 
     def documents(self) -> list[Document]:
         return [self.open(e.id) for e in self.entries]

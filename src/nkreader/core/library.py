@@ -91,8 +91,9 @@ class Library:
         self.close()
 
     # documents ---------------------------------------------------------------------------
-    def document(self, ref: str) -> Document:
-        return self.corpus.open(ref)
+    def document(self, ref: str, password: str | None = None) -> Document:
+        """See :meth:`Corpus.open`: ``password`` opens an encrypted PDF (kept in memory only)."""
+        return self.corpus.open(ref, password)
 
     # themes --------------------------------------------------------------------------------
     def themes(self) -> list[dict]:

@@ -52,12 +52,12 @@ class Session(QObject):
     def corpus(self):
         return self.library.corpus
 
-    def document(self, doc_id: str) -> Document:
-        return self.library.document(doc_id)
+    def document(self, doc_id: str, password: str | None = None) -> Document:
+        """The opened document; ``password`` for an encrypted PDF (raises ``PasswordRequired``)."""
+        return self.library.document(doc_id, password)
 
     def is_loaded(self, doc_id: str) -> bool:
-        entry = self.corpus.entry(doc_id)
-        return entry.id in getattr(self.corpus, "_opened", {})
+        return self.corpus.is_open(doc_id)
 
     def annotations(self, doc_id: str) -> list[dict]:
         if doc_id not in self._ann_cache:
