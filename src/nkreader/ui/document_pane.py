@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QStackedWidget, QTextEdit, QToolButton, QToolTip, QVBoxLayout, QWidget,
 )
 
-from nkreader.core.model import Document, DocumentError
+from nkreader.core.model import Document, DocumentError, PasswordRequired
 from nkreader.ui import passwords, style
 from nkreader.ui.offsets import OffsetMap, insert_text, qt_safe
 from nkreader.ui.safety import plain_tooltip
@@ -623,11 +623,11 @@ class DocumentPane(QFrame):
         if small or session.is_loaded(entry.id):
             try:
                 doc = session.document(entry.id)
+            except PasswordRequired:
+                self._open_encrypted(entry, top_offset=top_offset, on_ready=on_ready)
+                return
             except DocumentError as exc:
-                if passwords.is_password_error(str(exc)):
-                    self._open_encrypted(entry, top_offset=top_offset, on_ready=on_ready)
-                else:
-                    session.message.emit(str(exc))
+                session.message.emit(str(exc))
                 return
             self.set_document(doc, top_offset=top_offset)
             if on_ready:
@@ -635,23 +635,29 @@ class DocumentPane(QFrame):
             return
 
         def failed(text):
-            if passwords.is_password_error(text):
-                self._open_encrypted(entry, top_offset=top_offset, on_ready=on_ready)
-                return
             session.message.emit(f"Could not open {entry.path.name}: {text}")
             self.fill_chooser()
 
-        self._load(entry, lambda t: session.document(entry.id), top_offset=top_offset, on_ready=on_ready,
-                   on_failed=failed)
+        def locked(_exc: PasswordRequired):
+            self._open_encrypted(entry, top_offset=top_offset, on_ready=on_ready)
 
-    def _load(self, entry, fn, *, top_offset, on_ready, on_failed, on_opened=None) -> None:
-        """Run ``fn`` (opening ``entry``) off the GUI thread, with the loading bar; then show the result."""
+        self._load(entry, lambda t: session.document(entry.id), top_offset=top_offset, on_ready=on_ready,
+                   on_failed=failed, on_locked=locked)
+
+    def _load(self, entry, fn, *, top_offset, on_ready, on_failed, on_locked, on_opened=None) -> None:
+        """Run ``fn`` (opening ``entry``) off the GUI thread, with the loading bar; then show the result.
+
+        ``on_locked(exc)`` is called when ``fn`` raised ``PasswordRequired`` (an encrypted PDF),
+        ``on_failed(text)`` for any other error."""
         self.loading.label.setText(f"Opening {entry.metadata.citation or entry.path.name}…")
         self.loading.show()
 
         def done(doc):
             self._loading = None
             self.loading.hide()
+            if isinstance(doc, PasswordRequired):
+                on_locked(doc)
+                return
             if on_opened:
                 on_opened(doc)
             self.set_document(doc, top_offset=top_offset)
@@ -663,7 +669,7 @@ class DocumentPane(QFrame):
             self.loading.hide()
             on_failed(text)
 
-        task = start_task(fn, title=f"Opening {entry.path.name}",
+        task = start_task(passwords.returning_password_error(fn), title=f"Opening {entry.path.name}",
                           on_result=lambda doc: done(doc) if self._loading is task else None,
                           on_error=lambda text: failed(text) if self._loading is task else None)
         self._loading = task
@@ -685,20 +691,19 @@ class DocumentPane(QFrame):
 
         def opened(doc):
             passwords.remember(entry.path, password)
-            passwords.keep_opened(session, doc)
+
+        def locked(_exc: PasswordRequired):
+            passwords.forget(entry.path)
+            # a password just typed was wrong: say so; a remembered one no longer fits: just ask
+            QTimer.singleShot(0, self, lambda: self._open_encrypted(entry, top_offset=top_offset, on_ready=on_ready,
+                                                              wrong=typed))
 
         def failed(text):
-            if passwords.is_password_error(text):
-                passwords.forget(entry.path)
-                # a password just typed was wrong: say so; a remembered one no longer fits: just ask
-                QTimer.singleShot(0, self, lambda: self._open_encrypted(entry, top_offset=top_offset, on_ready=on_ready,
-                                                                  wrong=typed))
-                return
             session.message.emit(f"Could not open {name}: {text}")
             self.fill_chooser()
 
-        self._load(entry, lambda t: passwords.open_with_password(entry, password), top_offset=top_offset,
-                   on_ready=on_ready, on_failed=failed, on_opened=opened)
+        self._load(entry, lambda t: session.document(entry.id, password), top_offset=top_offset,
+                   on_ready=on_ready, on_failed=failed, on_locked=locked, on_opened=opened)
 
     def cancel_loading(self) -> None:
         if self._loading is not None:

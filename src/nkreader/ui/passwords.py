@@ -1,10 +1,15 @@
 """Encrypted PDFs in the window: ask for the password, refuse a wrong one, remember a right one.
 
 ``core/pdf.py`` (the text) and ``core/pdf_pages.py`` (the pages) open an encrypted PDF when given
-its password and raise ``DocumentError`` otherwise, with "… is encrypted: a password is needed" or
-"… is encrypted and the password given is wrong". A ``DocumentPane`` that meets one of these asks
-the user (``ask_password``) and opens the file again with the answer; a wrong answer is refused
-with a clear message and the user may try again or cancel.
+its password and raise ``PasswordRequired`` (a ``DocumentError``; ``refused`` is True when a
+password was given and did not fit) otherwise. A ``DocumentPane`` that meets one asks the user
+(``ask_password``) and opens the file again through ``Session.document(doc_id, password)``; a wrong
+answer is refused with a clear message and the user may try again or cancel. The type decides,
+never the wording of the message.
+
+Opening runs in a worker thread whose errors reach the window as text only, so the pane's open
+function is wrapped in ``returning_password_error``: a ``PasswordRequired`` comes back as the
+task's result, its type intact.
 
 A password that opened a file is kept in memory for this run only (never written anywhere), so
 the page view's renderer and other panes showing the same file can open it too.
@@ -12,16 +17,16 @@ the page view's renderer and other panes showing the same file can open it too.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QInputDialog, QLabel, QLineEdit, QWidget
 
-from nkreader.core.model import Document
+from nkreader.core.model import Document, PasswordRequired
 
-#: core's wording for an encrypted file (core/pdf.py, core/pdf_pages.py)
-_NEEDED = " is encrypted"
-_WRONG = "password given is wrong"
+T = TypeVar("T")
 
 _known: dict[str, str] = {}
 
@@ -33,13 +38,17 @@ def _key(path: str | Path) -> str:
         return str(path)
 
 
-def is_password_error(text: str) -> bool:
-    """``text`` (a ``DocumentError`` message) says the file is encrypted (no or a wrong password)."""
-    return _NEEDED in str(text)
+def returning_password_error(fn: Callable[..., T]) -> Callable[..., T | PasswordRequired]:
+    """``fn`` with a ``PasswordRequired`` it raises returned instead (for a worker thread, whose
+    errors reach the GUI thread as text only)."""
 
+    def wrapped(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except PasswordRequired as exc:
+            return exc
 
-def is_wrong_password(text: str) -> bool:
-    return _WRONG in str(text)
+    return wrapped
 
 
 def remember(path: str | Path, password: str) -> None:
@@ -82,20 +91,3 @@ def ask_password(parent: QWidget | None, name: str, *, wrong: bool = False) -> s
         return dialog.textValue()
     finally:
         dialog.deleteLater()
-
-
-def open_with_password(entry, password: str) -> Document:
-    """Open a corpus entry with ``password`` (in a worker thread); raises ``DocumentError``."""
-    from nkreader.core.documents import open_document
-
-    return open_document(entry.path, doc_id=entry.id, metadata=entry.metadata, password=password)
-
-
-def keep_opened(session, doc: Document) -> None:
-    """Let the rest of the window (``session.document``) find a document opened with its password.
-
-    The corpus has no public way to be handed an opened document yet: this fills its cache the
-    way ``Session.is_loaded`` reads it."""
-    opened = getattr(session.corpus, "_opened", None)
-    if isinstance(opened, dict):
-        opened.setdefault(doc.id, doc)
