@@ -299,3 +299,122 @@ def test_a_highlight_in_a_document_not_shown_opens_it(qtbot, window):
     window.show_annotation(ann["id"])
     pane = window.pane_showing("kwon-2023")
     assert pane is not None and pane.is_span_visible(ann["target"]["start"], ann["target"]["end"])
+
+
+def _write_pdf(path, pages, *, user_pw=None):
+    import pymupdf
+
+    doc = pymupdf.open()
+    for n in range(pages):
+        page = doc.new_page(width=595, height=842)
+        page.insert_textbox(pymupdf.Rect(72, 80, 523, 760),
+                            f"Page {n + 1}. Brokers along the Tumen river ask for a debt to be paid "
+                            f"in the south; marker{n + 1} closes this page.", fontsize=11)
+    if user_pw:
+        doc.save(path, encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw=user_pw, owner_pw="owner")
+    else:
+        doc.save(path)
+    doc.close()
+    return path
+
+
+def test_the_page_view_and_its_zoom_survive_a_restart(qtbot, tmp_path, make_window):
+    import pytest
+
+    pytest.importorskip("pymupdf")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    _write_pdf(corpus / "pages.pdf", 6)
+    (corpus / "notes.txt").write_text("A plain text about border crossings.\n", encoding="utf-8")
+    data = tmp_path / "data"
+    lib = Library.open(corpus, data)
+    w = make_window(lib)
+    pdf_pane = w.panes[1]
+    qtbot.waitUntil(lambda: pdf_pane.doc is not None, timeout=15000)  # a PDF opens off the GUI thread
+    assert [p.doc_id for p in w.panes] == ["notes", "pages"]  # the first two documents, by name
+    assert not pdf_pane.paged  # the text view first
+    pdf_pane.set_paged(True)
+    pdf_pane.page_view.set_zoom(150)
+    qtbot.waitUntil(pdf_pane.page_view.ready, timeout=10000)
+    pdf_pane.scroll_to_offset(pdf_pane.doc.text.index("marker4"))
+    qtbot.waitUntil(lambda: (pdf_pane.top_offset() or 0) > pdf_pane.doc.text.index("marker3"), timeout=5000)
+    top = pdf_pane.top_offset()
+    w.close()
+    saved = lib.store.get_setting(STATE_KEY)["panes"]
+    assert [(p["doc"], p["paged"], p.get("zoom")) for p in saved] == [("notes", False, None), ("pages", True, 150.0)]
+    pdf_pane.page_view.shutdown()
+    lib.close()
+
+    lib2 = Library.open(corpus, data)  # a new run: nothing opened yet
+    w2 = make_window(lib2)
+    again = w2.panes[1]
+    qtbot.waitUntil(lambda: again.doc is not None and again.paged, timeout=15000)
+    assert again.doc_id == "pages" and again.views.currentWidget() is again.page_panel
+    assert again.page_view.zoom == 150.0 and again.page_action.isChecked()
+    qtbot.waitUntil(again.page_view.ready, timeout=10000)
+    qtbot.waitUntil(lambda: abs((again.top_offset() or 0) - top) < 200, timeout=5000)  # at the same place
+    assert not w2.panes[0].paged and w2.panes[0].doc_id == "notes"  # a text stays a text
+    again.set_paged(False)  # and back to the text, which was read all along
+    assert "marker4" in again.doc.text and again.views.currentWidget() is again.view
+    again.page_view.shutdown()
+    w2.close()
+    lib2.close()
+
+
+def test_an_encrypted_pdf_is_not_reopened_at_start_up(qtbot, tmp_path, make_window, monkeypatch):
+    import pytest
+
+    pytest.importorskip("pymupdf")
+    from PySide6.QtWidgets import QInputDialog
+
+    from nkreader.ui import passwords
+
+    asked = []
+
+    def exec_(dialog):  # the user's answer to the password dialog: the password, each time asked
+        asked.append(dialog.labelText())
+        dialog.setTextValue("u")
+        return 1
+
+    monkeypatch.setattr(QInputDialog, "exec", exec_)
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    secret = _write_pdf(corpus / "secret.pdf", 2, user_pw="u")
+    (corpus / "notes.txt").write_text("A plain text about border crossings.\n", encoding="utf-8")
+    data = tmp_path / "data"
+    try:
+        lib = Library.open(corpus, data)
+        w = make_window(lib)
+        pane = w.panes[1]
+        # even the first start, with no saved state, asks nothing: the pane says why it is empty
+        qtbot.waitUntil(lambda: pane.locked_doc_id == "secret", timeout=15000)
+        assert pane.doc is None and asked == []
+        pane.open_document("secret")  # the user chooses it
+        qtbot.waitUntil(lambda: pane.doc is not None, timeout=15000)
+        assert pane.doc_id == "secret" and len(asked) == 1  # asked once
+        pane.set_paged(True)
+        qtbot.waitUntil(pane.page_view.ready, timeout=10000)
+        w.close()
+        pane.page_view.shutdown()
+        lib.close()
+        passwords.forget(secret)  # a new run knows no password
+
+        lib2 = Library.open(corpus, data)
+        messages = []
+        lib2_window = make_window(lib2)
+        lib2_window.session.message.connect(messages.append)
+        locked = lib2_window.panes[1]
+        qtbot.waitUntil(lambda: locked.locked_doc_id == "secret", timeout=15000)
+        assert len(asked) == 1  # not asked at start-up
+        assert locked.doc is None and not locked.paged and not locked.loading.isVisible()
+        assert "secret.pdf is encrypted: it was not reopened at start-up" in lib2_window.statusBar().currentMessage()
+        assert lib2_window.panes[0].doc_id == "notes"
+        # the state still names it, in the text view, until the user opens it
+        assert lib2_window.window_state()["panes"][1] == {"doc": "secret", "top": 0, "paged": False}
+        locked.open_document("secret")  # the user chooses it: now the password is asked
+        qtbot.waitUntil(lambda: locked.doc is not None, timeout=15000)
+        assert len(asked) == 2 and locked.doc_id == "secret" and locked.locked_doc_id is None
+        lib2_window.close()
+        lib2.close()
+    finally:
+        passwords.forget(secret)

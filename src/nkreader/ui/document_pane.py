@@ -472,7 +472,7 @@ class DocumentPane(QFrame):
     selectionChanged = Signal(object)
     closeRequested = Signal(object)
     annotationActivated = Signal(str)
-    viewStateChanged = Signal(object)   # this pane; its page view toggle changed (enabled, on/off, active)
+    viewStateChanged = Signal(object)   # this pane; its page view toggle changed (enabled, on/off, active) or its zoom
 
     def __init__(self, session, parent: QWidget | None = None, *, dark: bool = False,
                  font_size: float = style.DEFAULT_FONT_SIZE):
@@ -564,6 +564,9 @@ class DocumentPane(QFrame):
         # made the first time it is wanted (its modules stay off the start-up path: ~11 ms)
         self._paged = False
         self._page_view = self._page_panel = self._page_bar = None
+        #: an encrypted document not reopened at start-up (``open_document(ask_password=False)``):
+        #: kept so that the window's saved state still names it
+        self.locked_doc_id: str | None = None
         self.views = QStackedWidget(self)
         self.views.setObjectName("paneViews")
         self.views.addWidget(self.view)
@@ -604,8 +607,13 @@ class DocumentPane(QFrame):
             self.open_document(doc_id)
             self.activated.emit(self)
 
-    def open_document(self, doc_id: str, *, top_offset: int | None = None, on_ready=None) -> None:
-        """Show a document: at once if it is small or already open, else loaded off the GUI thread."""
+    def open_document(self, doc_id: str, *, top_offset: int | None = None, on_ready=None,
+                      ask_password: bool = True) -> None:
+        """Show a document: at once if it is small or already open, else loaded off the GUI thread.
+
+        An encrypted PDF asks for its password; with ``ask_password=False`` (restoring the window at
+        start-up) it is not opened: the pane stays as it was, the status bar says why, and the
+        document is kept in ``locked_doc_id``."""
         if self._loading is not None:
             self._loading.cancel()
             self._loading = None
@@ -624,7 +632,7 @@ class DocumentPane(QFrame):
             try:
                 doc = session.document(entry.id)
             except PasswordRequired:
-                self._open_encrypted(entry, top_offset=top_offset, on_ready=on_ready)
+                self._locked(entry, top_offset=top_offset, on_ready=on_ready, ask=ask_password)
                 return
             except DocumentError as exc:
                 session.message.emit(str(exc))
@@ -639,10 +647,19 @@ class DocumentPane(QFrame):
             self.fill_chooser()
 
         def locked(_exc: PasswordRequired):
-            self._open_encrypted(entry, top_offset=top_offset, on_ready=on_ready)
+            self._locked(entry, top_offset=top_offset, on_ready=on_ready, ask=ask_password)
 
         self._load(entry, lambda t: session.document(entry.id), top_offset=top_offset, on_ready=on_ready,
                    on_failed=failed, on_locked=locked)
+
+    def _locked(self, entry, *, top_offset, on_ready, ask: bool) -> None:
+        if ask:
+            self._open_encrypted(entry, top_offset=top_offset, on_ready=on_ready)
+            return
+        self.locked_doc_id = entry.id
+        self.session.message.emit(f"{entry.path.name} is encrypted: it was not reopened at start-up. "
+                                  "Choose it in the pane's list of documents to enter its password.")
+        self.fill_chooser()
 
     def _load(self, entry, fn, *, top_offset, on_ready, on_failed, on_locked, on_opened=None) -> None:
         """Run ``fn`` (opening ``entry``) off the GUI thread, with the loading bar; then show the result.
@@ -714,6 +731,7 @@ class DocumentPane(QFrame):
 
     def set_document(self, doc: Document | None, *, top_offset: int | None = None) -> None:
         self.doc = doc
+        self.locked_doc_id = None
         self._matches, self._match_index = [], -1
         if doc is None:
             self.omap = None
@@ -835,6 +853,7 @@ class DocumentPane(QFrame):
         self.view.verticalScrollBar().valueChanged.connect(self._text_view_scrolled)
         view.message.connect(self.session.message.emit)
         view.wordsReady.connect(lambda _i: self._paged and self._update_gutters())
+        view.zoomChanged.connect(lambda _z: self.viewStateChanged.emit(self))
 
     @staticmethod
     def _follow(source, target) -> None:
@@ -904,6 +923,27 @@ class DocumentPane(QFrame):
 
     def toggle_paged(self) -> None:
         self.set_paged(not self._paged)
+
+    def view_state(self) -> dict:
+        """What the window saves of this pane's view: ``paged``, and the page view's ``zoom``
+        ("fit-width", "fit-page" or a percent) once the pane has a page view."""
+        state: dict = {"paged": self._paged}
+        if self._page_view is not None:
+            state["zoom"] = self._page_view.zoom
+        return state
+
+    def apply_view_state(self, state: dict) -> None:
+        """Show the pages again if ``state`` (from ``view_state``) says so, at its zoom; a zoom not
+        understood is ignored. A pane whose document has no pages stays in the text view."""
+        if not isinstance(state, dict) or not state.get("paged") or not self.can_page():
+            return
+        zoom = state.get("zoom")
+        if isinstance(zoom, (str, int, float)) and not isinstance(zoom, bool):
+            try:
+                self.page_view.set_zoom(zoom)
+            except (ValueError, TypeError):
+                pass
+        self.set_paged(True)
 
     def _update_page_view(self) -> None:
         """After a document change: the toggle is offered for PDF and EPUB only."""

@@ -4,7 +4,10 @@ Centre: document panes side by side in a ``LinkSplitter`` whose handles draw lin
 Left: the library and the theme sidebar. Right: the current passage, the annotations list, search
 and (when present) related passages. Every action is declared once in ``ACTIONS`` (name, text,
 shortcuts, slot, scope, menu); menus, the toolbar and the shortcuts help are built from it.
-Panes, documents, scroll positions and the window layout are saved in the store's settings.
+Panes, documents, scroll positions, whether each pane shows the pages (and their zoom) and the window
+layout are saved in the store's settings. On start an encrypted PDF is not reopened (no password
+question before the window is up): its pane stays empty, the status bar says so, and the saved state
+keeps naming it until the user opens it (choosing it in the pane asks for the password).
 """
 
 from __future__ import annotations
@@ -584,7 +587,7 @@ class MainWindow(QMainWindow):
                 if isinstance(self.splitter.widget(i), DocumentPane)]
 
     def add_pane(self, doc_id: str | None = None, *, index: int | None = None, top_offset: int | None = None,
-                 activate: bool = True) -> DocumentPane:
+                 activate: bool = True, on_ready=None, ask_password: bool = True) -> DocumentPane:
         pane = DocumentPane(self.session, dark=self.dark, font_size=self.font_size)
         pane.context_actions = [self.actions_by_name[n] for n in ("highlight", "note", "code", "link",
                                                                   "copy_cited", "delete_annotation")]
@@ -592,6 +595,7 @@ class MainWindow(QMainWindow):
         pane.scrolled.connect(lambda p=pane: self._pane_scrolled(p))
         pane.documentChanged.connect(self._pane_document_changed)
         pane.closeRequested.connect(self.close_pane)
+        pane.viewStateChanged.connect(lambda _p: self._state_dirty())  # pages or text, zoom: saved
         pane.annotationActivated.connect(lambda _id: self._show_passage_dock())
         if self.related_dock is not None:
             pane.selectionChanged.connect(lambda _p: self._related_timer.start())
@@ -601,7 +605,7 @@ class MainWindow(QMainWindow):
             self.splitter.insertWidget(index, pane)
         self._equalize()
         if doc_id:
-            pane.open_document(doc_id, top_offset=top_offset)
+            pane.open_document(doc_id, top_offset=top_offset, on_ready=on_ready, ask_password=ask_password)
         if activate or self.active_pane is None:
             self.set_active_pane(pane)
         self.paneAdded.emit(pane)
@@ -1206,7 +1210,12 @@ class MainWindow(QMainWindow):
             self._state_timer.start()
 
     def window_state(self) -> dict:
-        panes = [{"doc": p.doc_id, "top": p.top_offset() or 0} for p in self.panes]
+        panes = []
+        for p in self.panes:
+            if p.doc_id is None and p.locked_doc_id:  # an encrypted one not reopened at start-up
+                panes.append({"doc": p.locked_doc_id, "top": 0, "paged": False})
+            else:
+                panes.append({"doc": p.doc_id, "top": p.top_offset() or 0, **p.view_state()})
         active = self.panes.index(self.active_pane) if self.active_pane in self.panes else 0
         return {
             "version": STATE_VERSION,
@@ -1237,7 +1246,12 @@ class MainWindow(QMainWindow):
                 panes.append({"doc": None, "top": 0})
         for spec in panes:
             doc = spec.get("doc") if spec.get("doc") in known else None
-            self.add_pane(doc, top_offset=int(spec.get("top") or 0) if doc else None, activate=False)
+            # the page view again (and its zoom) once the document is open; an encrypted PDF is not
+            # reopened (no password question at start-up): its pane stays empty and says so
+            view = {"paged": spec.get("paged") is True, "zoom": spec.get("zoom")}
+            self.add_pane(doc, top_offset=int(spec.get("top") or 0) if doc else None, activate=False,
+                          on_ready=(lambda p, v=view: p.apply_view_state(v)) if view["paged"] else None,
+                          ask_password=False)
         active = state.get("active", 0)
         panes_now = self.panes
         if panes_now:
