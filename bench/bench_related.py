@@ -321,6 +321,7 @@ def speed(args) -> None:
     for n in sizes:
         docs = synthetic_docs(n)
         gc.collect()
+        R._trim_heap()  # a baseline without the corpus generator's freed memory
         rss0 = _rss()
         t0 = time.perf_counter()
         vectors = [] if embedder is not None else None
@@ -344,6 +345,7 @@ def speed(args) -> None:
         build = time.perf_counter() - t0
         del vectors
         gc.collect()
+        R._trim_heap()  # as build_index does once the per-document vectors are copied
         grown = _rss() - rss0
         size = _index_bytes(index)
         rng = random.Random(3)

@@ -31,9 +31,11 @@ import json
 import math
 import os
 import re
+import sys
 import tempfile
 import threading
 import unicodedata
+from array import array
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -244,6 +246,23 @@ def analyse_document(doc: Document) -> dict:
 # the index
 
 
+def _trim_heap() -> None:
+    """Give the memory that building freed back to the system (glibc keeps it otherwise).
+
+    Building an index allocates and frees several times its final size in temporaries, and
+    glibc's allocator keeps freed heap memory for reuse: measured at 10k paragraphs, the process
+    stayed 165 MiB larger for a 77 MiB index, 39 MiB after ``malloc_trim``. Elsewhere a no-op.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc (musl) or no libc: nothing to do
+        pass
+
+
 def _matvec(m: np.ndarray, v: np.ndarray) -> np.ndarray:
     """``m @ v`` on one thread. BLAS splits a matrix-vector product over both cores and then
     waits for the busier one: measured here, with the other core busy (the index being built in
@@ -355,11 +374,13 @@ class RelatedIndex:
         self.units: list[Unit] = []
         self.vocab: dict[str, int] = {}
         doc_index: dict[str, int] = {}
-        unit_doc: list[int] = []
-        flat: list[int] = []  # every sentence's term ids, one after the other
-        sent_len: list[int] = []  # terms per sentence
-        s_unit: list[int] = []
-        s_span: list[tuple[int, int]] = []  # each sentence's code-point span in its document
+        # growing C arrays, not lists: no Python object per token or sentence (at 50k paragraphs
+        # those were millions, and the memory they freed stayed with the process)
+        unit_doc = array("q")
+        flat = array("q")  # every sentence's term ids, one after the other
+        sent_len = array("q")  # terms per sentence
+        s_unit = array("q")
+        s_span = array("q")  # each sentence's code-point span in its document, (start, end) flat
         h_ids: list[int] = []  # section-heading terms (``Params.heading``) and their units
         h_unit: list[int] = []
         vocab = self.vocab
@@ -373,9 +394,11 @@ class RelatedIndex:
                 unit_doc.append(di)
                 spans = u.get("spans") or []
                 if len(spans) == len(u["sents"]):
-                    s_span.extend((int(x), int(y)) for x, y in spans)
+                    for x, y in spans:
+                        s_span.append(x)
+                        s_span.append(y)
                 else:  # pragma: no cover - analyses always carry one span per sentence
-                    s_span.extend((u["s"], u["e"]) for _ in u["sents"])
+                    s_span.extend([u["s"], u["e"]] * len(u["sents"]))
                 for sent in u["sents"]:
                     flat.extend([vocab.setdefault(t, len(vocab)) for t in sent])
                     sent_len.append(len(sent))
@@ -385,9 +408,10 @@ class RelatedIndex:
                     h_ids.extend(ids)
                     h_unit.extend([ui] * len(ids))
         self.doc_ids = list(doc_index)
-        self.unit_doc = np.asarray(unit_doc, dtype=np.int32)
-        self.sent_unit = np.asarray(s_unit, dtype=np.int32)
-        spans_arr = np.asarray(s_span, dtype=np.int64).reshape(-1, 2)
+        self.unit_doc = np.frombuffer(unit_doc, dtype=np.int64).astype(np.int32)
+        self.sent_unit = np.frombuffer(s_unit, dtype=np.int64).astype(np.int32)
+        spans_arr = np.frombuffer(s_span, dtype=np.int64).reshape(-1, 2)
+        del unit_doc, s_unit, s_span
         self.sent_start, self.sent_end = spans_arr[:, 0].copy(), spans_arr[:, 1].copy()
         # each document's sentences are one run of rows, in text order
         self._doc_sents: dict[str, tuple[int, int]] = {}
@@ -399,11 +423,11 @@ class RelatedIndex:
             for lo, hi in zip(los.tolist(), his.tolist()):
                 self._doc_sents[self.doc_ids[int(sent_doc[lo])]] = (lo, hi)
         n_units = len(self.units)
-        n_sents = len(s_unit)
+        n_sents = len(self.sent_unit)
         n_terms = len(vocab)
-        tok = np.asarray(flat, dtype=np.int64)
+        tok = np.frombuffer(flat, dtype=np.int64).copy()
         del flat
-        tok_sent = np.repeat(np.arange(n_sents, dtype=np.int64), np.asarray(sent_len, dtype=np.int64))
+        tok_sent = np.repeat(np.arange(n_sents, dtype=np.int64), np.frombuffer(sent_len, dtype=np.int64))
         tok_unit = self.sent_unit[tok_sent].astype(np.int64)
         # adjacent content-word pairs inside a sentence ("human trafficking"), as one int64 key
         # per pair (no strings: a library's pair vocabulary runs to millions)
@@ -458,6 +482,7 @@ class RelatedIndex:
         self._dense_rows_are_sentences = False
         if vectors is not None and embedder is not None and n_units:
             self._set_vectors(vectors, n_units)
+        _trim_heap()
 
     def _set_vectors(self, vectors: list[tuple[np.ndarray, np.ndarray]], n_units: int) -> None:
         """Sentence vectors (float16, one contiguous array) and unit-normalised paragraph means."""
@@ -1001,7 +1026,10 @@ def build_index(docs: Sequence[Document], *, cache_dir: Path | str | None = None
             if progress is not None:
                 progress(i + 1, total)
 
-    return RelatedIndex(analyses(), {d.id: d.text for d in docs}, params, vectors, embedder)
+    index = RelatedIndex(analyses(), {d.id: d.text for d in docs}, params, vectors, embedder)
+    vectors = None  # the per-document arrays, now copied into the index's own
+    _trim_heap()
+    return index
 
 
 def _document_vectors(doc: Document, data: dict, embedder, cache: Path | None,
