@@ -15,13 +15,22 @@ same evidence, each cheap with numpy over an inverted index:
 * **reader feedback**: a dismissed suggestion is pushed down for the passage it was dismissed
   for, and (by similarity) for passages like it; an accepted link lifts its target likewise.
 
+When the embedding model is installed (``core/embeddings.py``), each candidate sentence also has
+a MiniLM vector: a paragraph's dense score is its cosine with the query (paragraph = mean of its
+sentences) plus a share of its best sentence's, min-max scaled and added to the lexical total.
+A selection made of indexed sentences (the usual case) takes their cached vectors, so a query
+runs the model only for a few words or part of a sentence. Above ``Params.dense_pool``
+paragraphs the vectors rerank the lexical best only.
+
 Signals are scaled to their best candidate and summed with fixed weights (chosen on
 ``tests/data/related_dev.json`` and checked leave-one-document-out and on a synthetic corpus;
 see ``bench/bench_related.py``).
 
 The index is built per document (analysis is the costly part) and cached on disk keyed by the
 document's fingerprint, so a changed document is re-analysed alone; the global arrays are then
-assembled in milliseconds. ``build_index(..., progress=cb)`` reports progress for the window.
+assembled in seconds. ``build_index(..., progress=cb)`` reports progress for the window. The
+index holds contiguous arrays only (postings in CSR form, phrase pairs as int64 keys of term
+ids, float16 vectors), about 7.5 MiB per 1k paragraphs with vectors.
 """
 
 from __future__ import annotations
