@@ -333,10 +333,15 @@ def test_the_page_view_and_its_zoom_survive_a_restart(qtbot, tmp_path, make_wind
     qtbot.waitUntil(lambda: pdf_pane.doc is not None, timeout=15000)  # a PDF opens off the GUI thread
     assert [p.doc_id for p in w.panes] == ["notes", "pages"]  # the first two documents, by name
     assert not pdf_pane.paged  # the text view first
+    qtbot.wait(20)  # the place the pane was opened at (the top) is applied on the next pass of the event loop
     pdf_pane.set_paged(True)
     pdf_pane.page_view.set_zoom(150)
+    marker = pdf_pane.doc.text.index("marker4")
+    pdf_pane.scroll_to_offset(marker)
+    assert not pdf_pane.page_view.ready()  # the renderer's answer comes through the event loop
+    # state saved while the pages are still being opened keeps the place they go to
+    assert pdf_pane.top_offset() == marker and w.window_state()["panes"][1]["top"] == marker
     qtbot.waitUntil(pdf_pane.page_view.ready, timeout=10000)
-    pdf_pane.scroll_to_offset(pdf_pane.doc.text.index("marker4"))
     qtbot.waitUntil(lambda: (pdf_pane.top_offset() or 0) > pdf_pane.doc.text.index("marker3"), timeout=5000)
     top = pdf_pane.top_offset()
     w.close()

@@ -567,6 +567,7 @@ class DocumentPane(QFrame):
         #: an encrypted document not reopened at start-up (``open_document(ask_password=False)``):
         #: kept so that the window's saved state still names it
         self.locked_doc_id: str | None = None
+        self._paged_pending_top: int | None = None  # see top_offset
         self.views = QStackedWidget(self)
         self.views.setObjectName("paneViews")
         self.views.addWidget(self.view)
@@ -732,6 +733,7 @@ class DocumentPane(QFrame):
     def set_document(self, doc: Document | None, *, top_offset: int | None = None) -> None:
         self.doc = doc
         self.locked_doc_id = None
+        self._paged_pending_top: int | None = None
         self._matches, self._match_index = [], -1
         if doc is None:
             self.omap = None
@@ -900,7 +902,9 @@ class DocumentPane(QFrame):
             self.page_action.blockSignals(False)
         if on == self._paged:
             return
-        top, span = self.top_offset(), self.selection_span()  # of the view shown until now
+        # of the view shown until now (pages not opened yet: the text view never left its place)
+        top = None if self._paged and not self.page_view.ready() else self.top_offset()
+        span = self.selection_span()
         self._paged = on
         if on:
             if self.page_view.doc is not self.doc:
@@ -1177,6 +1181,8 @@ class DocumentPane(QFrame):
         if self.doc is None:
             return
         if self._paged:
+            if not self.page_view.ready():  # the pages are being opened: go there once they are
+                self._paged_pending_top = cp
             self.page_view.scroll_to_offset(cp, fraction)
             return
         cp = max(0, min(cp, len(self.doc.text)))
@@ -1188,7 +1194,10 @@ class DocumentPane(QFrame):
         if self.doc is None:
             return None
         if self._paged:
-            return self.page_view.top_offset()
+            top = self.page_view.top_offset()
+            if top is None and not self.page_view.ready():  # the place it is going to (saved state)
+                return self._paged_pending_top
+            return top
         if self.view.verticalScrollBar().value() == 0:
             return 0
         return self.view.visible_span()[0]
