@@ -351,8 +351,18 @@ def test_the_page_view_and_its_zoom_survive_a_restart(qtbot, tmp_path, make_wind
     lib.close()
 
     lib2 = Library.open(corpus, data)  # a new run: nothing opened yet
-    w2 = make_window(lib2)
+    from nkreader.ui.main_window import MainWindow
+
+    w2 = MainWindow(lib2)
+    w2._closing_ok = True
+    qtbot.addWidget(w2)
     again = w2.panes[1]
+    # the PDF opens off the GUI thread: state saved before it is shown keeps what was restored
+    assert again.doc is None and again.opening() == ("pages", top)
+    assert w2.window_state()["panes"][1] == {"doc": "pages", "top": top, "paged": True, "zoom": 150.0}
+    w2.resize(1500, 900)
+    w2.show()
+    qtbot.waitExposed(w2)
     qtbot.waitUntil(lambda: again.doc is not None and again.paged, timeout=15000)
     assert again.doc_id == "pages" and again.views.currentWidget() is again.page_panel
     assert again.page_view.zoom == 150.0 and again.page_action.isChecked()

@@ -691,6 +691,7 @@ class DocumentPane(QFrame):
                           on_result=lambda doc: done(doc) if self._loading is task else None,
                           on_error=lambda text: failed(text) if self._loading is task else None)
         self._loading = task
+        self._loading_place = (entry.id, top_offset or 0)
 
     def _open_encrypted(self, entry, *, top_offset=None, on_ready=None, wrong: bool = False) -> None:
         """``entry`` is an encrypted PDF: open it with the password known for it in this run, or ask.
@@ -927,6 +928,10 @@ class DocumentPane(QFrame):
 
     def toggle_paged(self) -> None:
         self.set_paged(not self._paged)
+
+    def opening(self) -> tuple[str, int] | None:
+        """(document id, top offset) of the document being opened off the GUI thread, if any."""
+        return getattr(self, "_loading_place", None) if self._loading is not None else None
 
     def view_state(self) -> dict:
         """What the window saves of this pane's view: ``paged``, and the page view's ``zoom``

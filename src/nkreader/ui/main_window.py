@@ -1214,6 +1214,9 @@ class MainWindow(QMainWindow):
         for p in self.panes:
             if p.doc_id is None and p.locked_doc_id:  # an encrypted one not reopened at start-up
                 panes.append({"doc": p.locked_doc_id, "top": 0, "paged": False})
+            elif p.doc_id is None and p.opening():  # still being opened: where it was going
+                doc_id, top = p.opening()
+                panes.append({"doc": doc_id, "top": top, "paged": False, **getattr(self, "_restoring_views", {}).get(p, {})})
             else:
                 panes.append({"doc": p.doc_id, "top": p.top_offset() or 0, **p.view_state()})
         active = self.panes.index(self.active_pane) if self.active_pane in self.panes else 0
@@ -1236,6 +1239,8 @@ class MainWindow(QMainWindow):
         self.store.set_setting(STATE_KEY, self._state)
 
     def _restore_panes(self, state: dict) -> None:
+        #: page view (and zoom) of a restored pane whose document is still being opened
+        self._restoring_views: dict[DocumentPane, dict] = {}
         known = set(self.session.corpus.ids)
         panes = [p for p in state.get("panes", []) if isinstance(p, dict)]
         if not panes:
@@ -1249,9 +1254,12 @@ class MainWindow(QMainWindow):
             # the page view again (and its zoom) once the document is open; an encrypted PDF is not
             # reopened (no password question at start-up): its pane stays empty and says so
             view = {"paged": spec.get("paged") is True, "zoom": spec.get("zoom")}
-            self.add_pane(doc, top_offset=int(spec.get("top") or 0) if doc else None, activate=False,
-                          on_ready=(lambda p, v=view: p.apply_view_state(v)) if view["paged"] else None,
-                          ask_password=False)
+            pane = self.add_pane(doc, top_offset=int(spec.get("top") or 0) if doc else None, activate=False,
+                                 on_ready=(lambda p, v=view: self._restore_view(p, v)) if view["paged"] else None,
+                                 ask_password=False)
+            if view["paged"] and pane.doc is None:  # saved as it is if the window closes before it opens
+                self._restoring_views[pane] = {k: v for k, v in view.items() if v is not None}
+                pane.documentChanged.connect(lambda p: self._restoring_views.pop(p, None))
         active = state.get("active", 0)
         panes_now = self.panes
         if panes_now:
@@ -1262,6 +1270,10 @@ class MainWindow(QMainWindow):
         theme = state.get("theme")
         if theme and self.session.theme(theme):
             self.session.active_theme = theme
+
+    def _restore_view(self, pane: DocumentPane, view: dict) -> None:
+        self._restoring_views.pop(pane, None)
+        pane.apply_view_state(view)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.passage_dock.commit_note()
