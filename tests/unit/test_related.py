@@ -5,6 +5,7 @@ import shutil
 import threading
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -270,3 +271,27 @@ def test_phrase_signal_prefers_the_paragraph_with_the_phrase():
     assert bigram[0] > 0 and bigram[2] > 0 and bigram[1] == 0 and bigram[3] == 0
     hits = idx.related(a, 0, a.paragraphs[0].end, top=3)
     assert hits[0].doc_id == "b" and hits[0].paragraph == 2
+
+
+def test_vectors_kept_in_memory_stay_within_their_budget(monkeypatch):
+    from nkreader.core.embeddings import get_embedder
+
+    if get_embedder() is None:
+        pytest.skip("embedding model not installed")
+    docs = [_doc(f"d{i}", [f"Paragraph {i} talks about brokers, border guards and the river crossing at night.",
+                           f"Another paragraph {i} describes the shelters, the churches and the long road south."])
+            for i in range(4)]
+    monkeypatch.setattr(R, "_VECTORS", {})
+    monkeypatch.setattr(R, "_VECTORS_BYTES", 0)
+    first = R.build_index(docs)
+    one = next(iter(R._VECTORS.values()))
+    per_doc = one[0].nbytes + one[1].nbytes
+    assert len(R._VECTORS) == 4 and R._VECTORS_BYTES == 4 * per_doc
+    # a budget for two documents: the oldest are let go, the index is the same
+    monkeypatch.setattr(R, "_VECTORS", {})
+    monkeypatch.setattr(R, "_VECTORS_BYTES", 0)
+    monkeypatch.setattr(R, "_VECTORS_BUDGET", 2 * per_doc)
+    again = R.build_index(docs)
+    assert len(R._VECTORS) == 2 and R._VECTORS_BYTES <= 2 * per_doc
+    assert {k[0] for k in R._VECTORS} == {"d2", "d3"}
+    assert np.array_equal(first.dense_sent, again.dense_sent) and first.dense_sent.dtype == np.float16
