@@ -105,3 +105,25 @@ def test_an_encrypted_pdf_opens_with_its_password_only(tmp_path):
         assert lib.document("locked") is doc and lib.corpus.open("locked", password="guess") is doc
     with Library.open(corpus, tmp_path / "data2") as lib:
         assert lib.corpus.open("locked", password="o").text == doc.text  # the owner password opens it too
+
+
+def test_a_locked_document_is_left_out_of_the_corpus_wide_views_not_fatal(tmp_path):
+    pymupdf = pytest.importorskip("pymupdf")
+    from nkreader.core.search import search_library
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "open.txt").write_text("Brokers guide defectors across the Tumen river.\n", encoding="utf-8")
+    pdf = pymupdf.open()
+    pdf.new_page().insert_text((72, 72), "Brokers and the Tumen river, in secret.")
+    pdf.save(corpus / "locked.pdf", encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw="u", owner_pw="o")
+    pdf.close()
+    with Library.open(corpus, tmp_path / "data") as lib:
+        problems: dict[str, str] = {}
+        assert [d.id for d in lib.corpus.documents(problems)] == ["open"]
+        assert problems == {"locked": "locked.pdf is encrypted: a password is needed"}
+        assert {h.doc_id for h in search_library(lib, "Tumen river")} == {"open"}
+        lib.document("locked", password="u")  # once unlocked, it takes part like any other
+        problems.clear()
+        assert [d.id for d in lib.corpus.documents(problems)] == ["locked", "open"] and not problems
+        assert {h.doc_id for h in search_library(lib, "Tumen river")} == {"open", "locked"}

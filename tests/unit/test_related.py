@@ -295,3 +295,20 @@ def test_vectors_kept_in_memory_stay_within_their_budget(monkeypatch):
     assert len(R._VECTORS) == 2 and R._VECTORS_BYTES <= 2 * per_doc
     assert {k[0] for k in R._VECTORS} == {"d2", "d3"}
     assert np.array_equal(first.dense_sent, again.dense_sent) and first.dense_sent.dtype == np.float16
+
+
+def test_a_locked_pdf_in_the_corpus_is_named_and_left_out(tmp_path, capsys):
+    pymupdf = pytest.importorskip("pymupdf")
+    corpus = tmp_path / "corpus"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "corpus", corpus)
+    pdf = pymupdf.open()
+    pdf.new_page().insert_text((72, 72), "China continues to forcibly repatriate North Koreans.")
+    pdf.save(corpus / "locked.pdf", encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw="u", owner_pw="o")
+    pdf.close()
+    rc = main(["related", "bell", "--quote", QUOTE, "--top", "3", "--json",
+               "--corpus", str(corpus), "--data", str(tmp_path / "d")])
+    out = capsys.readouterr()
+    assert rc == 0, out.err
+    assert out.err.strip() == "nkreader: locked.pdf is encrypted: a password is needed; left out of the related passages"
+    data = json.loads(out.out)
+    assert len(data) == 3 and not {x["doc_id"] for x in data} & {"bell-fattig", "locked"}

@@ -75,6 +75,10 @@ def run_related(args, ctx) -> int:
         dismiss(lib, doc.id, s, e, hits[args.dismiss - 1], quote=doc.text[s:e])
         hits = related_passages(lib, args.doc, quote=args.quote, top=args.top,
                                 use_feedback=not args.no_feedback)
+    left_out: dict[str, str] = {}
+    lib.corpus.documents(left_out)  # all opened already; only those that cannot be are named
+    for message in left_out.values():
+        print(f"nkreader: {message}; left out of the related passages", file=sys.stderr)
     data = [h.to_dict() for h in hits]
     lines = []
     for i, h in enumerate(hits, 1):

@@ -129,5 +129,17 @@ class Corpus:
         """``ref`` has been opened (``open`` returns it at once, without reading the file)."""
         return self.entry(ref).id in self._opened
 
-    def documents(self) -> list[Document]:
-        return [self.open(e.id) for e in self.entries]
+    def documents(self, problems: dict[str, str] | None = None) -> list[Document]:
+        """Every document that opens, in corpus order.
+
+        A document that cannot be opened (encrypted and not yet unlocked, damaged, unreadable)
+        is left out rather than failing the whole corpus, so corpus-wide search and related
+        passages still work on the rest; its id and the reason go into ``problems`` if given."""
+        docs = []
+        for e in self.entries:
+            try:
+                docs.append(self.open(e.id))
+            except DocumentError as err:
+                if problems is not None:
+                    problems[e.id] = str(err)
+        return docs
