@@ -127,3 +127,30 @@ def test_a_locked_document_is_left_out_of_the_corpus_wide_views_not_fatal(tmp_pa
         problems.clear()
         assert [d.id for d in lib.corpus.documents(problems)] == ["locked", "open"] and not problems
         assert {h.doc_id for h in search_library(lib, "Tumen river")} == {"open", "locked"}
+
+
+def test_a_file_not_in_metadata_toml_is_known_by_its_own_metadata_once_opened(tmp_path):
+    pymupdf = pytest.importorskip("pymupdf")
+    from nkreader.core.corpus import Corpus, short_citation
+    from nkreader.core.model import DocumentMetadata
+
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    pdf = pymupdf.open()
+    pdf.new_page().insert_text((72, 72), "Brokers guide defectors across the Tumen river.")
+    pdf.set_metadata({"title": "Repatriation and Protection", "author": "Jane Park",
+                      "creationDate": "D:20190304120000"})
+    pdf.save(folder / "park.pdf")
+    pdf.close()
+    (folder / "notes.txt").write_text("No author here.\n\nJust a paragraph that ends a sentence.\n", encoding="utf-8")
+    corpus = Corpus(folder)
+    assert corpus.entry("park").metadata.title == "park"  # nothing read before opening
+    doc = corpus.open("park")
+    meta = corpus.entry("park").metadata
+    assert (meta.title, meta.authors, meta.year, meta.citation) == ("Repatriation and Protection", ("Jane Park",),
+                                                                     2019, "Park 2019")
+    assert doc.metadata == meta and "creation date" in meta.note  # an inferred year says so
+    assert corpus.open("notes").metadata.citation == "notes"  # no author named: the file name stays
+    assert short_citation(DocumentMetadata(authors=("A B", "C D", "E F"))) == "B et al. n.d."
+    assert short_citation(DocumentMetadata(authors=("Markus Bell", "Geoffrey Fattig"), year=2014)) \
+        == "Bell and Fattig 2014"

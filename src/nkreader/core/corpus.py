@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from nkreader.core.model import Document, DocumentError, DocumentMetadata
@@ -47,6 +47,17 @@ class CorpusEntry:
     id: str
     path: Path
     metadata: DocumentMetadata
+    listed: bool = True  # described in metadata.toml; else the file's own metadata is read on opening
+
+
+def short_citation(meta: DocumentMetadata) -> str:
+    """The author-year form ("Park 2019", "Bell and Fattig 2014", "Kim et al. n.d."), or ""
+    when no author is named."""
+    surnames = [a.split()[-1] for a in meta.authors if a.split()]
+    if not surnames:
+        return ""
+    who = " and ".join(surnames) if len(surnames) <= 2 else f"{surnames[0]} et al."
+    return f"{who} {meta.year or 'n.d.'}"
 
 
 def _slug(stem: str) -> str:
@@ -88,7 +99,8 @@ class Corpus:
         for path in sorted(self.folder.iterdir()):
             if path.suffix.lower() in SUFFIXES and path.name not in listed:
                 entries.append(
-                    CorpusEntry(_slug(path.stem), path, DocumentMetadata(title=path.stem, citation=path.stem))
+                    CorpusEntry(_slug(path.stem), path, DocumentMetadata(title=path.stem, citation=path.stem),
+                                listed=False)
                 )
         return entries
 
@@ -121,9 +133,22 @@ class Corpus:
         if doc is None:
             from nkreader.core.documents import open_document
 
-            doc = open_document(entry.path, doc_id=entry.id, metadata=entry.metadata, password=password)
+            doc = open_document(entry.path, doc_id=entry.id, metadata=entry.metadata if entry.listed else None,
+                                password=password)
+            if not entry.listed:
+                self._learn_metadata(entry, doc)
             doc = self._opened.setdefault(entry.id, doc)  # another thread may have opened it meanwhile
         return doc
+
+    def _learn_metadata(self, entry: CorpusEntry, doc: Document) -> None:
+        """A file not in metadata.toml is known by what it says of itself (a PDF's title and
+        author, a text's heading or front matter) once opened; its entry follows, so lists
+        and headers show the author instead of the file name."""
+        meta = doc.metadata
+        if not meta.citation:
+            meta = replace(meta, citation=short_citation(meta) or entry.path.stem)
+            doc.metadata = meta
+        self.entries = [replace(e, metadata=meta) if e.id == entry.id else e for e in self.entries]
 
     def is_open(self, ref: str) -> bool:
         """``ref`` has been opened (``open`` returns it at once, without reading the file)."""
