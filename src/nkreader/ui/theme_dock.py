@@ -73,7 +73,7 @@ class ThemeDock(QWidget):
             bar.addWidget(b)
             return b
 
-        self.new_b = button("＋", "New theme (Ctrl+Shift+T)", self.new_theme_dialog)
+        self.new_b = button("+", "New theme (Ctrl+Shift+T)", self.new_theme_dialog)
         self.edit_b = button("✎", "Rename or describe the theme (F2)", self.edit_dialog)
         self.color_b = button("●", "Change the theme's colour", self.color_dialog)
         self.merge_b = button("⇲", "Merge this theme into another", self.merge_dialog)
@@ -149,7 +149,7 @@ class ThemeDock(QWidget):
         self._mark_active()
         self._show_details()
         if not themes:
-            self.details.setText("No themes yet. Select a passage and press T to code it, or ＋ to make a theme.")
+            self.details.setText("No themes yet. Select a passage and press T to code it, or + to make a theme.")
 
     def _mark_active(self) -> None:
         active = self.session.active_theme
