@@ -119,3 +119,44 @@ def test_reading_view_never_loads_resources(qtbot, tmp_path, make_window, corpus
     assert pane.view.canInsertFromMimeData(None) is False
     w.close()
     lib.close()
+
+
+def test_a_file_that_cannot_be_read_says_why_in_its_pane_and_loses_nothing(qtbot, tmp_path, make_window):
+    import pymupdf
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "plain.txt").write_text("A plain text about brokers.\n", encoding="utf-8")
+    (corpus / "<b>empty.pdf").write_bytes(b"")
+    doc = pymupdf.open()
+    doc.new_page().insert_text((72, 72), "Text that will be cut off. " * 40)
+    data = doc.tobytes()
+    doc.close()
+    (corpus / "truncated.pdf").write_bytes(data[: len(data) // 2])
+    scan = pymupdf.open()
+    page = scan.new_page()
+    pix = pymupdf.Pixmap(pymupdf.csRGB, pymupdf.IRect(0, 0, 64, 64), 0)
+    pix.clear_with(180)
+    page.insert_image(page.rect, pixmap=pix)
+    scan.save(corpus / "scanned.pdf")
+    scan.close()
+    w = make_window(Library.open(corpus, tmp_path / "data"), restore=False)
+    pane = w.panes[0]
+    pane.open_document("plain")
+    assert pane.doc.id == "plain" and not pane.notice.isVisible()
+    for ref, expected in (("b-empty", "Could not open <b>empty.pdf: it is empty (0 bytes)"),
+                          ("truncated", "Could not open truncated.pdf: it is damaged or truncated")):
+        pane.open_document(ref)
+        qtbot.waitUntil(pane.notice.isVisible, timeout=5000)
+        assert pane.notice.label.text().startswith(expected)
+        assert pane.notice.label.textFormat() == Qt.TextFormat.PlainText
+        assert pane.doc.id == "plain" and pane.view.toPlainText().startswith("A plain text")  # still shown
+    pane.notice.close.click()
+    assert not pane.notice.isVisible()
+    # a scan opens, says there is nothing to annotate, and shows its pages instead of an empty text
+    pane.open_document("scanned")
+    qtbot.waitUntil(lambda: pane.doc is not None and pane.doc.id == "scanned", timeout=5000)
+    assert pane.notice.isVisible() and "no text to annotate" in pane.notice.label.text()
+    assert pane.paged and pane.view.placeholderText() == ""
+    pane.open_document("plain")  # the next document clears the notice
+    assert not pane.notice.isVisible() and not pane.paged

@@ -465,6 +465,36 @@ class LoadingBar(QFrame):
         self.hide()
 
 
+PLACEHOLDER = "Choose a document above."
+
+
+class NoticeBar(QFrame):
+    """What the reader must know about the pane's document, in the pane itself (the status bar
+    forgets): it cannot be opened, it has no text to annotate, it was repaired, its encoding was
+    guessed. Plain text only; dismissed with its button or by the next document."""
+
+    def __init__(self, pane: "DocumentPane"):
+        super().__init__(pane)
+        self.setObjectName("noticeBar")
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(8, 4, 4, 4)
+        self.label = _plain_label("", "noticeText")
+        self.label.setWordWrap(True)
+        self.close = QToolButton()
+        self.close.setText("✕")
+        self.close.setAutoRaise(True)
+        self.close.setToolTip("Dismiss this notice")
+        self.close.clicked.connect(self.hide)
+        lay.addWidget(self.label, 1)
+        lay.addWidget(self.close, 0, Qt.AlignmentFlag.AlignTop)
+        self.hide()
+
+    def show_messages(self, messages) -> None:
+        text = "\n".join(m for m in messages if m)
+        self.label.setText(text)
+        self.setVisible(bool(text))
+
+
 class DocumentPane(QFrame):
     activated = Signal(object)          # this pane got the focus
     scrolled = Signal()
@@ -557,8 +587,10 @@ class DocumentPane(QFrame):
         self.loading = LoadingBar(self)
         self.loading.cancel.clicked.connect(self.cancel_loading)
         lay.addWidget(self.loading)
+        self.notice = NoticeBar(self)
+        lay.addWidget(self.notice)
         self.view = ReaderView(self)
-        self.view.setPlaceholderText("Choose a document above, or double-click one in the library.")
+        self.view.setPlaceholderText(PLACEHOLDER)
         # the text view and the page view in a stack; while the pages are shown (``paged``) the
         # selection, scrolling and find methods below answer for the page view. The page view is
         # made the first time it is wanted (its modules stay off the start-up path: ~11 ms)
@@ -618,6 +650,7 @@ class DocumentPane(QFrame):
         if self._loading is not None:
             self._loading.cancel()
             self._loading = None
+        self.notice.hide()  # about the document asked for before
         session = self.session
         try:
             entry = session.corpus.entry(doc_id)
@@ -636,7 +669,7 @@ class DocumentPane(QFrame):
                 self._locked(entry, top_offset=top_offset, on_ready=on_ready, ask=ask_password)
                 return
             except DocumentError as exc:
-                session.message.emit(str(exc))
+                self._could_not_open(entry, str(exc))
                 return
             self.set_document(doc, top_offset=top_offset)
             if on_ready:
@@ -644,14 +677,23 @@ class DocumentPane(QFrame):
             return
 
         def failed(text):
-            session.message.emit(f"Could not open {entry.path.name}: {text}")
-            self.fill_chooser()
+            self._could_not_open(entry, text)
 
         def locked(_exc: PasswordRequired):
             self._locked(entry, top_offset=top_offset, on_ready=on_ready, ask=ask_password)
 
         self._load(entry, lambda t: session.document(entry.id), top_offset=top_offset, on_ready=on_ready,
                    on_failed=failed, on_locked=locked)
+
+    def _could_not_open(self, entry, text: str) -> None:
+        """Say so in the pane and the status bar; the pane keeps what it showed before."""
+        name = entry.path.name
+        if text.startswith(name + " "):  # "x.pdf is damaged..." -> "Could not open x.pdf: it is damaged..."
+            text = "it " + text[len(name) + 1:]
+        message = f"Could not open {name}: {text}"
+        self.session.message.emit(message)
+        self.notice.show_messages([message])
+        self.fill_chooser()
 
     def _locked(self, entry, *, top_offset, on_ready, ask: bool) -> None:
         if ask:
@@ -718,8 +760,7 @@ class DocumentPane(QFrame):
                                                               wrong=typed))
 
         def failed(text):
-            session.message.emit(f"Could not open {name}: {text}")
-            self.fill_chooser()
+            self._could_not_open(entry, text)
 
         self._load(entry, lambda t: session.document(entry.id, password), top_offset=top_offset,
                    on_ready=on_ready, on_failed=failed, on_locked=locked, on_opened=opened)
@@ -734,6 +775,8 @@ class DocumentPane(QFrame):
     def set_document(self, doc: Document | None, *, top_offset: int | None = None) -> None:
         self.doc = doc
         self.locked_doc_id = None
+        self.notice.show_messages(doc.warnings if doc is not None else ())
+        self.view.setPlaceholderText("" if doc is not None else PLACEHOLDER)
         self._paged_pending_top: int | None = None
         self._matches, self._match_index = [], -1
         if doc is None:
@@ -769,6 +812,8 @@ class DocumentPane(QFrame):
         self.refresh_highlights()
         self._update_theme_bar(navigate=False)
         self._update_page_view()
+        if self.can_page() and not doc.text.strip():
+            self.set_paged(True)  # a scanned PDF: no text to reflow, so show its pages
         self.documentChanged.emit(self)
         if top_offset is not None:
             self._pending_top = top_offset

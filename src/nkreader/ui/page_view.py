@@ -1049,7 +1049,8 @@ class PageView(QAbstractScrollArea):
         text = "No text layer on this page (scanned?): there is no text to select or highlight."
         fm = p.fontMetrics()
         w = min(r.width() - 16, fm.horizontalAdvance(text) + 20)
-        band = QRectF(r.left() + (r.width() - w) / 2, r.top() + 10, w, fm.height() * (1 if w >= fm.horizontalAdvance(text) else 2) + 10)
+        wrapped = fm.boundingRect(0, 0, max(1, int(w) - 16), 10_000, Qt.TextFlag.TextWordWrap, text)
+        band = QRectF(r.left() + (r.width() - w) / 2, r.top() + 10, w, wrapped.height() + 10)
         p.fillRect(band, QColor(s.banner))
         p.setPen(QColor(s.banner_text))
         p.drawText(band.adjusted(8, 4, -8, -4), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, text)
