@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QTextDocument, QTextFormat
+from PySide6.QtGui import QAction, QTextDocument, QTextFormat
 from PySide6.QtWidgets import QLabel
 
 from nkreader.core.library import Library
@@ -63,6 +63,11 @@ def test_markup_in_documents_and_notes_is_literal(qtbot, tmp_path, make_window, 
     cmd = commands.AddHighlight(w.session, "evil", i, i + 20, note=HOSTILE)
     w.session.push(cmd)
     w.session.set_current(cmd.ann_id)
+    # the toolbar's Undo names the edit by its quote; its tool tip shows that quote literally
+    undo = next(a for a in w.findChildren(QAction) if a.text() == "Undo" and "Highlight" in a.toolTip())
+    shown = QTextDocument()
+    shown.setHtml(undo.toolTip())
+    assert shown.toPlainText() == "Undo Highlight “Body <img src=\"file:” (Ctrl+Z)"
     w.passage_dock.code_with('<b>theme</b><img src="file:///etc/passwd">')
     assert w.passage_dock.note.toPlainText() == HOSTILE
     _no_markup(w.passage_dock.note.document())

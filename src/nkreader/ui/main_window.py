@@ -34,7 +34,7 @@ from nkreader.ui.library_dock import LibraryDock
 from nkreader.ui.link_gutter import LinkSplitter
 from nkreader.ui.offsets import qt_safe
 from nkreader.ui.passage_dock import PassageDock
-from nkreader.ui.safety import message
+from nkreader.ui.safety import message, plain_tooltip
 from nkreader.ui.search_dock import SearchDock
 from nkreader.ui.session import Session
 from nkreader.ui.theme_dock import ThemeDock
@@ -55,6 +55,8 @@ class ActionSpec:
     checkable: bool = False
     tip: str = ""
 
+
+MATRIX_MIN_HEIGHT = 260  # px: a few theme rows and the passages of a cell
 
 def _a(name, text, shortcuts, slot, scope="window", menu="", checkable=False, tip=""):
     if isinstance(shortcuts, str):
@@ -341,6 +343,10 @@ class MainWindow(QMainWindow):
             self._related_timer.start()
         elif name == "matrix" and widget is not None and hasattr(widget, "refresh"):
             widget.refresh()
+            dock = self.docks["matrix"]
+            if not dock.isFloating() and dock.height() < MATRIX_MIN_HEIGHT:  # room for its rows and passages
+                QTimer.singleShot(0, self, lambda: self.resizeDocks(
+                    [dock], [max(MATRIX_MIN_HEIGHT, self.height() * 2 // 5)], Qt.Orientation.Vertical))
 
     def optional_widget(self, name: str):
         """The related dock's or matrix view's widget, made now if it was not yet."""
@@ -531,7 +537,7 @@ class MainWindow(QMainWindow):
             can.connect(act.setEnabled)
             keys = a[name].shortcut().toString()
             text_changed.connect(lambda t, act=act, label=label, keys=keys:
-                                 act.setToolTip(f"{label} {t} ({keys})" if t else f"{label} ({keys})"))
+                                 act.setToolTip(plain_tooltip(f"{label} {t} ({keys})") if t else f"{label} ({keys})"))
             act.setToolTip(f"{label} ({keys})")
             tb.addAction(act)
         tb.addSeparator()

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from nkreader.core import related as R
 from nkreader.core.library import LINK_TYPES
+from nkreader.ui.safety import plain_tooltip
 
 HIT_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -189,7 +190,7 @@ class RelatedDock(QWidget):
             body = body if len(body) <= 240 else body[:237] + "…"
             item = QListWidgetItem(f"{who}, {where}  ({h.score:.2f})\n{body}")  # plain text
             item.setData(HIT_ROLE, h)
-            item.setToolTip(f"{meta.title}\n{who}, {where}")
+            item.setToolTip(plain_tooltip(f"{meta.title}\n{who}, {where}"))
             self.list.addItem(item)
         self.status.setText(f"{len(self.hits)} passages by other authors" if self.hits
                             else "No related passages in the other documents.")
