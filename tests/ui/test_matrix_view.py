@@ -72,3 +72,18 @@ def test_empty_library(qtbot, library):
     qtbot.addWidget(view)
     assert view.model.rowCount() == 0 and "No themes" in view.caption.text()
     assert not view.render_image().isNull()
+
+
+def test_a_theme_name_with_markup_is_shown_literally_in_the_cell_tip(qtbot, library):
+    from PySide6.QtGui import QTextDocument
+
+    library.add_theme('<b>Bold</b> <img src="file:///etc/passwd">')
+    library.highlight_quote("kwon", "human trafficking", themes=['<b>Bold</b> <img src="file:///etc/passwd">'])
+    view = MatrixView(library)
+    qtbot.addWidget(view)
+    m = view.model
+    c = next(i for i, col in enumerate(view.matrix.columns) if "kwon-2023" in col["doc_ids"])
+    shown = QTextDocument()
+    shown.setHtml(m.data(m.index(0, c), Qt.ItemDataRole.ToolTipRole))  # as QToolTip renders it
+    assert shown.toPlainText() == '<b>Bold</b> <img src="file:///etc/passwd"> — Kwon Soyoung: 1 passage'
+    assert m.headerData(0, Qt.Orientation.Vertical) == '<b>Bold</b> <img src="file:///etc/passwd">'

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from nkreader.core.themes import Matrix, theme_author_matrix
+from nkreader.ui.safety import plain_tooltip
 
 ANN_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -84,7 +85,7 @@ class MatrixModel(QAbstractTableModel):
             return int(Qt.AlignmentFlag.AlignCenter)
         if role == Qt.ItemDataRole.ToolTipRole:
             col = self.matrix.columns[index.column()]
-            return f"{theme['name']} — {col['label']}: {n} passage{'s' if n != 1 else ''}"
+            return plain_tooltip(f"{theme['name']} — {col['label']}: {n} passage{'s' if n != 1 else ''}")
         return None
 
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
