@@ -113,6 +113,47 @@ def test_passage_dock_lists_links_and_unlinks(qtbot, session):
     assert len(session.library.links()) == 1
 
 
+def test_passage_dock_suggests_themes_to_accept_or_reject(qtbot, session, ui_library):
+    from PySide6.QtWidgets import QToolButton
+
+    lib = ui_library
+    lib.add_theme("Forced repatriation", description="China returns North Koreans it finds, by force")
+    lib.add_theme("Women and trafficking", description="brokers sell women into marriage")
+    session.notify("themes")
+    dock = PassageDock(session)
+    qtbot.addWidget(dock)
+    dock.show()
+    a = _hl(session, "bell-fattig", "China continues to forcibly repatriate all North Koreans")
+    session.set_current(a)
+    qtbot.waitUntil(dock.suggested.isVisible, timeout=2000)
+
+    def offered():
+        return [b.text() for b in dock.suggested.findChildren(QToolButton, "acceptTheme") if not b.isHidden()]
+
+    assert offered()[0] == "+ Forced repatriation"
+    # accepting codes the passage (undoably) and the theme is no longer offered
+    accept = next(b for b in dock.suggested.findChildren(QToolButton, "acceptTheme")
+                  if b.text() == "+ Forced repatriation")
+    accept.click()
+    theme = lib.theme_by_name("Forced repatriation")
+    assert lib.annotation(a)["themes"] == [theme["id"]]
+    qtbot.waitUntil(lambda: "+ Forced repatriation" not in offered(), timeout=2000)
+    session.undo_stack.undo()
+    assert lib.annotation(a)["themes"] == []
+    qtbot.waitUntil(lambda: "+ Forced repatriation" in offered(), timeout=2000)
+    # rejecting is remembered in the store: not offered again for this passage, here or after a restart
+    row = next(b for b in dock.suggested.findChildren(QToolButton, "acceptTheme")
+               if b.text() == "+ Forced repatriation").parentWidget()
+    row.findChild(QToolButton, "rejectTheme").click()
+    assert "+ Forced repatriation" not in offered()
+    assert [(d["annotation_id"], d["theme_id"]) for d in lib.store.all("dismissals")] == [(a, theme["id"])]
+    assert all(sugg.theme_id != theme["id"] for sugg in dock.suggestions())
+    # a passage with nothing in common with any theme gets no suggestion row
+    b = _hl(session, "suh-2002", "Nautilus")
+    session.set_current(b)
+    qtbot.wait(400)
+    assert not dock.suggested.isVisible() and dock.suggestions() == []
+
 def test_theme_dock_create_rename_recolour_merge_delete_undo(qtbot, session):
     dock = ThemeDock(session)
     qtbot.addWidget(dock)

@@ -6,7 +6,7 @@ Every change is an undoable command. The note is committed when you press Ctrl+E
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCompleter, QFrame, QHBoxLayout, QInputDialog, QLabel, QLineEdit, QListWidget, QListWidgetItem, QMenu,
@@ -17,6 +17,9 @@ from nkreader.core.library import HIGHLIGHT_COLORS, LINK_TYPES
 from nkreader.ui import commands, style
 from nkreader.ui.annotations_dock import swatch
 from nkreader.ui.offsets import qt_safe
+from nkreader.ui.safety import plain_tooltip
+
+SUGGEST_DELAY_MS = 200  # after a passage is shown, before its theme suggestions are ranked
 
 
 def _label(name: str, wrap: bool = True) -> QLabel:
@@ -102,6 +105,19 @@ class PassageDock(QWidget):
         self.add_theme.returnPressed.connect(lambda: self.code_with(self.add_theme.text()))
         body.addWidget(self.themes)
         body.addWidget(self.add_theme)
+        # themes the codebook and the passages already coded suggest for this one: accept or reject each
+        self.suggested = QWidget()
+        self.suggested.setObjectName("suggestedThemes")
+        self._suggested_rows = QVBoxLayout(self.suggested)
+        self._suggested_rows.setContentsMargins(0, 0, 0, 0)
+        self._suggested_rows.setSpacing(2)
+        self.suggested.hide()
+        body.addWidget(self.suggested)
+        self._profiles = None  # tf-idf profiles of the themes, rebuilt after themes or codings change
+        self._suggest_timer = QTimer(self)
+        self._suggest_timer.setSingleShot(True)
+        self._suggest_timer.setInterval(SUGGEST_DELAY_MS)
+        self._suggest_timer.timeout.connect(self.show_suggestions)
 
         body.addWidget(self._section("Note"))
         self.note = NoteEdit()
@@ -147,6 +163,7 @@ class PassageDock(QWidget):
         body.addLayout(link_row)
 
         session.currentChanged.connect(self.show_annotation)
+        session.changed.connect(self._forget_profiles)  # before the passage is shown again
         session.changed.connect(lambda _kinds: self.show_annotation(self.session.current_id, keep_note=True))
         self.show_annotation("")
 
@@ -162,6 +179,7 @@ class PassageDock(QWidget):
         if ann_id != self.ann_id:
             self.commit_note()
             keep_note = False
+            self.suggested.hide()  # those of the passage shown until now
         self.ann_id = ann_id or ""
         ann = self.session.annotation(self.ann_id) if self.ann_id else None
         self.empty.setVisible(ann is None)
@@ -196,6 +214,7 @@ class PassageDock(QWidget):
             self.note.setPlainText(ann.get("note", ""))
             self.note.blockSignals(False)
         self._note_edited()
+        self._suggest_timer.start()  # suggestions a moment later: moving through passages stays quick
         # links
         self.links.clear()
         for link in s.links_of(self.ann_id):
@@ -218,6 +237,81 @@ class PassageDock(QWidget):
         has_links = self.links.count() > 0
         for b in (self.type_b, self.link_note_b, self.unlink_b):
             b.setEnabled(has_links)
+
+    # theme suggestions ------------------------------------------------------------------------------
+    def _forget_profiles(self, kinds) -> None:
+        if kinds & {"annotations", "themes"}:
+            self._profiles = None
+
+    def suggestions(self) -> list:
+        """Up to three themes for the current passage, best first: neither on it nor rejected for it."""
+        ann = self.session.annotation(self.ann_id) if self.ann_id else None
+        lib = self.session.library
+        if ann is None or ann.get("layer") or lib.store.readonly or not self.session.themes():
+            return []  # an imported passage, or a library opened read-only, is not coded here
+        from nkreader.core import themes as codebook
+
+        if self._profiles is None:
+            self._profiles = codebook.ThemeProfiles(lib)
+        skip = set(ann.get("themes", [])) | {t for a, t in codebook.rejected_pairs(lib) if a == ann["id"]}
+        text = ann["target"].get("exact", "") + " " + (ann.get("note") or "")
+        return self._profiles.rank(text, skip=skip, top=3)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._suggest_timer.start()
+
+    def show_suggestions(self) -> None:
+        if not self.isVisible():  # ranked when the dock is seen (and never after the window closed)
+            return
+        while self._suggested_rows.count():
+            widget = self._suggested_rows.takeAt(0).widget()
+            if widget is not None:
+                widget.setParent(None)  # gone now, not only when deleteLater runs
+                widget.deleteLater()
+        found = self.suggestions()
+        for sugg in found:
+            theme = self.session.theme(sugg.theme_id) or {}
+            row = QWidget()
+            line = QHBoxLayout(row)
+            line.setContentsMargins(0, 0, 0, 0)
+            line.setSpacing(2)
+            accept = QToolButton()
+            accept.setObjectName("acceptTheme")
+            accept.setAutoRaise(True)
+            accept.setIcon(swatch(theme.get("color", "#888"), 12))
+            accept.setText(qt_safe(f"+ {sugg.theme}"))
+            accept.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+            accept.setToolTip(plain_tooltip(f"Code with “{sugg.theme}” (suggested from the {sugg.reason})"))
+            accept.clicked.connect(lambda _=False, t=sugg.theme_id: self.accept_suggestion(t))
+            reject = QToolButton()
+            reject.setObjectName("rejectTheme")
+            reject.setAutoRaise(True)
+            reject.setText("✕")
+            reject.setToolTip(plain_tooltip(f"“{sugg.theme}” does not fit this passage: do not suggest it again"))
+            reject.clicked.connect(lambda _=False, t=sugg.theme_id: self.reject_suggestion(t))
+            line.addWidget(accept, 1, Qt.AlignmentFlag.AlignLeft)
+            line.addWidget(reject)
+            self._suggested_rows.addWidget(row)
+        if found:
+            title = QLabel("Suggested:")
+            title.setTextFormat(Qt.TextFormat.PlainText)
+            title.setObjectName("suggestedLabel")
+            self._suggested_rows.insertWidget(0, title)
+        self.suggested.setVisible(bool(found))
+
+    def accept_suggestion(self, theme_id: str) -> None:
+        ann = self.session.annotation(self.ann_id) if self.ann_id else None
+        if ann is not None and theme_id not in ann.get("themes", []):
+            self.session.push(commands.set_themes(self.session, self.ann_id, ann.get("themes", []) + [theme_id]))
+
+    def reject_suggestion(self, theme_id: str) -> None:
+        if not self.ann_id:
+            return
+        from nkreader.core import themes as codebook
+
+        codebook.reject_suggestion(self.session.library, self.ann_id, theme_id)
+        self.show_suggestions()
 
     def note_dirty(self) -> bool:
         ann = self.session.annotation(self.ann_id) if self.ann_id else None
