@@ -91,3 +91,49 @@ def test_window_has_export_import_and_shows_visible_layers(qtbot, corpus_dir, tm
     assert len(entries) == 1 and not entries[0].isChecked() and "(1)" in entries[0].text()
     window.close()
     mine.close()
+
+
+def _answer_the_next_dialog(seen: list):
+    """Close the next modal message box (a real one) with OK, noting what it said."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    def close():
+        box = QApplication.activeModalWidget()
+        if box is None:
+            QTimer.singleShot(10, close)
+            return
+        seen.append((box.windowTitle(), box.text(), box.informativeText()))
+        box.accept()
+
+    QTimer.singleShot(0, close)
+
+
+def test_codebook_round_trip_from_the_themes_menu(qtbot, make_window, corpus_dir, tmp_path):
+    lib = Library.open(corpus_dir, tmp_path / "data")
+    w = make_window(lib, restore=False)
+    assert {"import_codebook", "export_codebook"} <= set(w.actions_by_name)
+    assert w.actions_by_name["import_codebook"] in w._menus["Themes"].actions()
+    lib.add_theme("Forced repatriation", color="#d64545", description="China returns those it finds")
+    written = exchange.export_codebook_from_window(w, tmp_path / "ours.qdc")
+    assert written.read_text(encoding="utf-8").count("<Code ") == 1
+    # a classmate's codebook adds a theme and completes ours; nothing is deleted
+    (tmp_path / "theirs.toml").write_text(
+        '[[theme]]\nname = "Forced repatriation"\nmemo = "seen in three authors"\n\n'
+        '[[theme]]\nname = "Brokers"\ncolor = "#b8860b"\ndescription = "who guides the crossing"\n', encoding="utf-8")
+    seen = []
+    _answer_the_next_dialog(seen)
+    report = exchange.import_codebook_into_window(w, tmp_path / "theirs.toml")
+    assert report == {"added": ["Brokers"], "updated": ["Forced repatriation"], "unchanged": []}
+    assert seen[0][:2] == ("Codebook imported", "theirs.toml: 1 new theme, 1 completed (description, memo or "
+                                                "colour), 0 already there.")
+    names = [w.theme_dock.tree.topLevelItem(i).text(0) for i in range(w.theme_dock.tree.topLevelItemCount())]
+    assert names == ["Brokers", "Forced repatriation"]
+    # a broken file is refused and changes nothing
+    (tmp_path / "broken.qdc").write_text("<CodeBook", encoding="utf-8")
+    before = lib.themes()
+    seen.clear()
+    _answer_the_next_dialog(seen)
+    assert exchange.import_codebook_into_window(w, tmp_path / "broken.qdc") is None
+    assert seen[0][0] == "Codebook not imported" and "nothing was changed" in seen[0][1]
+    assert lib.themes() == before

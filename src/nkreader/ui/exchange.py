@@ -171,6 +171,58 @@ def import_into_window(window, path: str | None = None) -> dict | None:
     return result
 
 
+CODEBOOK_FILTER = "Codebooks (*.qdc *.toml *.json);;All files (*)"
+CODEBOOK_SAVE_FILTERS = ("REFI-QDA codebook (*.qdc)", "TOML (*.toml)", "JSON (*.json)")
+CODEBOOK_SUFFIXES = (".qdc", ".toml", ".json")  # in the order of the filters
+
+
+def import_codebook_into_window(window, path: str | Path | None = None) -> dict | None:
+    """Themes ▸ Import a codebook: merge a .qdc, .toml or .json codebook into the themes, by name.
+
+    Nothing is deleted or renamed; a file that cannot be read changes nothing."""
+    from nkreader.core.themes import import_codebook, read_codebook
+
+    if path is None:
+        path, _ = QFileDialog.getOpenFileName(window, "Import a codebook", str(Path.home()), CODEBOOK_FILTER)
+        if not path:
+            return None
+    path = Path(path)
+    try:
+        read_codebook(path)  # the whole file is read and checked before any theme is added
+        report = import_codebook(window.library, path)
+    except (OSError, ValueError) as exc:  # CodebookError is a ValueError
+        message(window, "Codebook not imported", f"{path.name} was not imported, and nothing was changed.",
+                informative=str(exc)).exec()
+        return None
+    window.session.notify("themes")
+    summary = (f"{len(report.added)} new theme{'s' if len(report.added) != 1 else ''}, "
+               f"{len(report.updated)} completed (description, memo or colour), "
+               f"{len(report.unchanged)} already there.")
+    message(window, "Codebook imported", f"{path.name}: {summary}", icon=QMessageBox.Icon.Information).exec()
+    return report.to_dict()
+
+
+def export_codebook_from_window(window, path: str | Path | None = None) -> Path | None:
+    """Themes ▸ Export the codebook, as REFI-QDA .qdc (for QDA tools), TOML or JSON."""
+    from nkreader.core.themes import export_codebook
+
+    if path is None:
+        path, chosen = QFileDialog.getSaveFileName(window, "Export the codebook", str(Path.home() / "codebook.qdc"),
+                                                   ";;".join(CODEBOOK_SAVE_FILTERS))
+        if not path:
+            return None
+        if Path(path).suffix.lower() not in CODEBOOK_SUFFIXES:
+            chosen_index = CODEBOOK_SAVE_FILTERS.index(chosen) if chosen in CODEBOOK_SAVE_FILTERS else 0
+            path += CODEBOOK_SUFFIXES[chosen_index]
+    try:
+        written = export_codebook(window.library, Path(path))
+    except (OSError, ValueError) as exc:
+        message(window, "Export failed", f"The codebook could not be written: {exc}").exec()
+        return None
+    window.statusBar().showMessage(f"Codebook exported to {written}", 8000)
+    return written
+
+
 def hidden_layers(library) -> set[str]:
     value = library.store.get_setting(LAYERS_SETTING, [])
     return set(value) if isinstance(value, list) else set()

@@ -99,6 +99,10 @@ ACTIONS: tuple[ActionSpec, ...] = (
     _a("theme_next", "Next passage on the theme", ("Alt+Down", "]"), "theme_next", "pane", "Themes"),
     _a("theme_prev", "Previous passage on the theme", ("Alt+Up", "["), "theme_prev", "pane", "Themes"),
     _a("theme_clear", "Stop following the theme", "", "theme_clear", menu="Themes"),
+    _a("import_codebook", "&Import a codebook…", "", "import_codebook", menu="Themes",
+       tip="Merge themes from a REFI-QDA .qdc, TOML or JSON codebook (by name; nothing is deleted)"),
+    _a("export_codebook", "&Export the codebook…", "", "export_codebook", menu="Themes",
+       tip="Write the themes as a REFI-QDA .qdc, TOML or JSON codebook"),
     # Panes
     _a("add_pane", "&Add pane", "Ctrl+T", "add_pane_action", menu="Panes"),
     _a("close_pane", "&Close pane", "Ctrl+W", "close_active_pane", menu="Panes"),
@@ -499,6 +503,12 @@ class MainWindow(QMainWindow):
     def export_notes(self) -> None:
         pane = self.active_pane
         exchange.export_from_window(self, doc_id=pane.doc_id if pane is not None else None)
+
+    def import_codebook(self) -> None:
+        exchange.import_codebook_into_window(self)
+
+    def export_codebook(self) -> None:
+        exchange.export_codebook_from_window(self)
 
     def import_work(self) -> None:
         exchange.import_into_window(self)
