@@ -515,3 +515,14 @@ def test_numbered_list_items_with_wrapped_continuations():
         "2. Regulate the informal people-moving industry that currently operates with impunity throughout the region.",
         "3. Stop forced repatriation.",
     ]
+
+
+def test_author_fields_are_split_into_names():
+    from nkreader.core.documents import split_authors
+
+    assert split_authors("Jane Roe, John Doe") == ("Jane Roe", "John Doe")
+    assert split_authors("Park, Jane") == ("Jane Park",)  # surname first, one name
+    assert split_authors("Park, Jane; Kim, Min-ji") == ("Jane Park", "Min-ji Kim")
+    assert split_authors("Markus Bell & Geoffrey Fattig") == ("Markus Bell", "Geoffrey Fattig")
+    assert split_authors("A. Roe, B. Doe and C. Poe") == ("A. Roe", "B. Doe", "C. Poe")
+    assert split_authors("") == ()

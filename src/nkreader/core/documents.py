@@ -874,12 +874,25 @@ def _guess_language(text: str) -> str:
     return "en"
 
 
+def split_authors(raw: str) -> tuple[str, ...]:
+    """Names from an author field: "A; B", "A, B and C", "A & B", and "Park, Jane" as one
+    name written surname first (given back as "Jane Park")."""
+    out: list[str] = []
+    for part in re.split(r";| and | & ", raw):
+        chunks = [c.strip() for c in part.split(",") if c.strip()]
+        if len(chunks) == 2 and len(chunks[0].split()) == 1 and len(chunks[1].split()) <= 2:
+            out.append(f"{chunks[1]} {chunks[0]}")  # "Park, Jane"
+        else:
+            out.extend(chunks)
+    return tuple(out)
+
+
 def _text_metadata(doc: Document, pieces: list[_Piece], front: dict[str, str], path: Path) -> DocumentMetadata:
     language = front.get("lang") or front.get("language") or _guess_language(doc.text)
     authors: tuple[str, ...] = ()
     raw_authors = front.get("author") or front.get("authors") or ""
     if raw_authors:
-        authors = tuple(a.strip() for a in re.split(r";|,| and ", raw_authors.strip("[]")) if a.strip())
+        authors = split_authors(raw_authors.strip("[]").replace('"', ""))
     year = None
     m = re.search(r"\b(1[5-9]\d\d|20\d\d)\b", front.get("date", "") or front.get("year", ""))
     if m:
@@ -904,7 +917,7 @@ def _pdf_metadata(meta: dict[str, str], doc: Document, path: Path) -> DocumentMe
     if not title:
         title, note = path.stem, "title taken from the file name"
     raw = (meta.get("author") or "").strip()
-    authors = tuple(a.strip() for a in re.split(r";|,| and | & ", raw) if a.strip()) if raw else ()
+    authors = split_authors(raw)
     year = None
     m = re.match(r"(?:D:)?(\d{4})", meta.get("creationDate") or "")
     if m and 1500 <= int(m.group(1)) <= 2100:
