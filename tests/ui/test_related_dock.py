@@ -80,3 +80,10 @@ def test_labels_are_plain_text(qtbot, dock, library):
     assert dock.status.textFormat() == Qt.TextFormat.PlainText
     dock.show_hits([])
     assert "No related passages" in dock.status.text()
+
+
+def test_the_title_says_which_passage_the_list_follows(qtbot, dock, library):
+    _select(qtbot, dock, library)
+    assert dock.title.text() == f"Other authors on “{QUOTE}” (Bell and Fattig 2014)"
+    dock.clear()
+    assert dock.title.text() == "Related passages by other authors" and dock.list.count() == 0

@@ -31,9 +31,12 @@ from PySide6.QtWidgets import (
 
 from nkreader.core import related as R
 from nkreader.core.library import LINK_TYPES
+from nkreader.core.model import DocumentError
+from nkreader.ui.offsets import qt_safe
 from nkreader.ui.safety import plain_tooltip
 
 HIT_ROLE = Qt.ItemDataRole.UserRole + 1
+TITLE = "Related passages by other authors"
 
 
 class _Worker(QObject):
@@ -74,8 +77,9 @@ class RelatedDock(QWidget):
         self._threads: list[tuple[QThread, _Worker, threading.Event]] = []
         self.hits: list[R.RelatedHit] = []
 
-        self.title = QLabel("Related passages by other authors")
+        self.title = QLabel(TITLE)
         self.title.setTextFormat(Qt.TextFormat.PlainText)
+        self.title.setWordWrap(True)
         self.status = QLabel("Select a passage to see where other authors address it.")
         self.status.setTextFormat(Qt.TextFormat.PlainText)
         self.status.setWordWrap(True)
@@ -83,6 +87,8 @@ class RelatedDock(QWidget):
         self.progress.setVisible(False)
         self.list = QListWidget()
         self.list.setWordWrap(True)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # wrap, never scroll sideways
+        self.list.setResizeMode(QListWidget.ResizeMode.Adjust)
         self.list.setAlternatingRowColors(True)
         self.list.itemClicked.connect(self._on_clicked)
         self.list.itemActivated.connect(self._on_clicked)
@@ -119,10 +125,26 @@ class RelatedDock(QWidget):
             self.clear()
             return
         self._selection = (doc_id, start, end)
+        self.title.setText(qt_safe(self._describe(doc_id, start, end)))
         self.refresh()
+
+    def _describe(self, doc_id: str, start: int, end: int) -> str:
+        """Which passage the list answers, so the reader sees what it follows."""
+        corpus = self.library.corpus
+        try:
+            meta = corpus.entry(doc_id).metadata
+        except DocumentError:
+            return TITLE
+        who = meta.citation or meta.author_label
+        if not corpus.is_open(doc_id):  # never read a file here, on the GUI thread
+            return f"Other authors on a passage of {who}"
+        text = " ".join(corpus.open(doc_id).text[start:end].split())
+        short = text if len(text) <= 90 else text[:89] + "…"
+        return f"Other authors on “{short}” ({who})"
 
     def clear(self) -> None:
         self._selection = None
+        self.title.setText(TITLE)
         self._request += 1
         self.hits = []
         self.list.clear()
