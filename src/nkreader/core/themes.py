@@ -265,7 +265,18 @@ class ThemeProfiles:
     """tf-idf profiles of every theme, from the codebook text and the passages coded with it."""
 
     def __init__(self, lib, *, exclude_annotation: str | None = None):
-        self.themes = {t["id"]: t for t in lib.themes()}
+        self._build(lib.themes(), lib.annotations(layer=None), exclude_annotation)
+
+    @classmethod
+    def from_records(cls, themes: list[dict], annotations: list[dict]) -> "ThemeProfiles":
+        """Profiles of theme and annotation records read beforehand (e.g. in the GUI thread, so
+        that the building, which walks every annotation, can run in another)."""
+        profiles = cls.__new__(cls)
+        profiles._build(themes, annotations, None)
+        return profiles
+
+    def _build(self, themes: list[dict], annotations: list[dict], exclude_annotation: str | None) -> None:
+        self.themes = {t["id"]: t for t in themes}
         coded: dict[str, Counter] = {t: Counter() for t in self.themes}
         described: dict[str, Counter] = {t: Counter() for t in self.themes}
         docs_terms: list[set[str]] = []
@@ -277,7 +288,7 @@ class ThemeProfiles:
                 c[w] += DESCRIPTION_WEIGHT
             described[t["id"]] = c
             docs_terms.append(set(c))
-        for ann in lib.annotations(layer=None):
+        for ann in annotations:
             if ann["id"] == exclude_annotation:
                 continue
             text = ann["target"].get("exact", "") + " " + (ann.get("note") or "")
