@@ -107,12 +107,17 @@ def extract(path: str | Path, *, password: str | None = None, kind: str = "pdf")
         doc.close()
 
 
-def _extract_open(doc: Any, pymupdf: Any, *, name: str, kind: str, password: str | None) -> PdfContent:
+def unlock(doc: Any, name: str, password: str | None) -> None:
+    """Authenticate an encrypted pymupdf document, or raise :class:`PasswordRequired`."""
     if doc.needs_pass:
-        if password is None or password == "":
+        if not password:
             raise PasswordRequired(name)
         if not doc.authenticate(password):  # 0 when refused (else 2: user, 4: owner password)
             raise PasswordRequired(name, refused=True)
+
+
+def _extract_open(doc: Any, pymupdf: Any, *, name: str, kind: str, password: str | None) -> PdfContent:
+    unlock(doc, name, password)
     content = PdfContent(kind=kind, page_count=doc.page_count)
     repaired = bool(getattr(doc, "is_repaired", False))
     if repaired:

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .model import Document, DocumentError, PasswordRequired
+from .model import Document, DocumentError
 
 __all__ = [
     "MAX_PIXELS",
@@ -399,7 +399,7 @@ class PageSource:
     """An open PDF or EPUB for page access. Not thread-safe: use it from one thread."""
 
     def __init__(self, path: str | Path, *, password: str | None = None, kind: str | None = None):
-        from .pdf import load_pymupdf
+        from .pdf import load_pymupdf, unlock
 
         self.path = Path(path)
         name = self.path.name
@@ -434,11 +434,7 @@ class PageSource:
             # opens as one page of HTML or of pixels. The page view shows PDFs and EPUBs only.
             if self.kind == "pdf" and not doc.is_pdf:
                 raise DocumentError(f"{name} is not a PDF")
-            if doc.needs_pass:
-                if not password:
-                    raise PasswordRequired(name)
-                if not doc.authenticate(password):  # 0 when refused (else 2: user, 4: owner password)
-                    raise PasswordRequired(name, refused=True)
+            unlock(doc, name, password)
             self.page_count = doc.page_count  # an EPUB is laid out here
             if self.page_count == 0:
                 raise DocumentError(f"{name} is damaged or truncated: no page could be recovered")
