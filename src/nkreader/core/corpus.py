@@ -148,7 +148,8 @@ class Corpus:
         if not meta.citation:
             meta = replace(meta, citation=short_citation(meta) or entry.path.stem)
             doc.metadata = meta
-        self.entries = [replace(e, metadata=meta) if e.id == entry.id else e for e in self.entries]
+        i = next(k for k, e in enumerate(self.entries) if e.id == entry.id)
+        self.entries[i] = replace(entry, metadata=meta)  # in place: another thread may be learning another
 
     def is_open(self, ref: str) -> bool:
         """``ref`` has been opened (``open`` returns it at once, without reading the file)."""
