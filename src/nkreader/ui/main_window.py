@@ -29,7 +29,7 @@ from nkreader.core.library import HIGHLIGHT_COLORS, Library
 from nkreader.ui import commands, exchange, style
 from nkreader.ui.annotations_dock import AnnotationsDock, swatch
 from nkreader.ui.dialogs import LinkDialog, ShortcutsDialog
-from nkreader.ui.document_pane import DocumentPane
+from nkreader.ui.document_pane import DocumentPane, follow_page_view_action, toggle_page_view
 from nkreader.ui.library_dock import LibraryDock
 from nkreader.ui.link_gutter import LinkSplitter
 from nkreader.ui.offsets import qt_safe
@@ -57,6 +57,7 @@ class ActionSpec:
 
 
 MATRIX_MIN_HEIGHT = 260  # px: a few theme rows and the passages of a cell
+
 
 def _a(name, text, shortcuts, slot, scope="window", menu="", checkable=False, tip=""):
     if isinstance(shortcuts, str):
@@ -196,6 +197,8 @@ class MainWindow(QMainWindow):
         self.sync_scroll = bool(state.get("sync", False))
         self.scheme = style.scheme(self.dark)
         self.active_pane: DocumentPane | None = None
+        #: page view (and zoom) of a restored pane whose document is still being opened
+        self._restoring_views: dict[DocumentPane, dict] = {}
         self.pending_link: dict | None = None
         self._syncing = False
         self._presentation: dict | None = None
@@ -486,9 +489,7 @@ class MainWindow(QMainWindow):
             self.actions_by_name[spec.name] = action
         self.actions_by_name["dark"].setChecked(self.dark)
         self.actions_by_name["sync_scroll"].setChecked(self.sync_scroll)
-        from nkreader.ui.document_pane import follow_page_view_action  # enabled for a PDF or EPUB pane
-
-        follow_page_view_action(self, self.actions_by_name["page_view"])
+        follow_page_view_action(self, self.actions_by_name["page_view"])  # enabled for a PDF or EPUB pane
         view = menus["View"]
         view.addSeparator()
         self.layers_menu = view.addMenu("Classmates' &layers")
@@ -1106,8 +1107,6 @@ class MainWindow(QMainWindow):
         self._state_dirty()
 
     def toggle_page_view(self, checked: bool | None = None) -> None:
-        from nkreader.ui.document_pane import toggle_page_view
-
         toggle_page_view(self, checked)
 
     def toggle_presentation(self, checked: bool | None = None) -> None:
@@ -1232,7 +1231,7 @@ class MainWindow(QMainWindow):
                 panes.append({"doc": p.locked_doc_id, "top": 0, "paged": False})
             elif p.doc_id is None and p.opening():  # still being opened: where it was going
                 doc_id, top = p.opening()
-                panes.append({"doc": doc_id, "top": top, "paged": False, **getattr(self, "_restoring_views", {}).get(p, {})})
+                panes.append({"doc": doc_id, "top": top, "paged": False, **self._restoring_views.get(p, {})})
             else:
                 panes.append({"doc": p.doc_id, "top": p.top_offset() or 0, **p.view_state()})
         active = self.panes.index(self.active_pane) if self.active_pane in self.panes else 0
@@ -1255,8 +1254,6 @@ class MainWindow(QMainWindow):
         self.store.set_setting(STATE_KEY, self._state)
 
     def _restore_panes(self, state: dict) -> None:
-        #: page view (and zoom) of a restored pane whose document is still being opened
-        self._restoring_views: dict[DocumentPane, dict] = {}
         known = set(self.session.corpus.ids)
         panes = [p for p in state.get("panes", []) if isinstance(p, dict)]
         if not panes:
