@@ -93,13 +93,12 @@ def test_check_lists_orphans_after_the_text_changes(data_dir, tmp_path, corpus_d
 
 
 def test_show_of_an_encrypted_pdf_fails_clearly(data_dir, tmp_path):
-    pymupdf = pytest.importorskip("pymupdf")
+    pytest.importorskip("pymupdf")
+    from pdf_samples import write_locked_pdf
+
     corpus = tmp_path / "locked-corpus"
     corpus.mkdir()
-    doc = pymupdf.open()
-    doc.new_page().insert_text((72, 72), "Secret seminar notes.")
-    doc.save(corpus / "locked.pdf", encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw="u", owner_pw="o")
-    doc.close()
+    write_locked_pdf(corpus / "locked.pdf", "Secret seminar notes.")
     r = nk(data_dir, "show", "locked", corpus=corpus)
     assert r.returncode == 2, r.stdout
     assert r.stderr.strip() == "nkreader: locked.pdf is encrypted: a password is needed"

@@ -18,6 +18,7 @@ import nkreader.ui  # noqa: E402,F401  (the PySide6 6.12.0 guard first)
 from nkreader.core.documents import open_document  # noqa: E402
 from nkreader.core.pdf_pages import PageSource  # noqa: E402
 from nkreader.ui.page_view import PIXELS_PER_POINT_100, PAGE_MARGIN, PageView, page_view_panel  # noqa: E402
+from pdf_samples import write_epub, write_locked_pdf  # noqa: E402
 
 A4 = (595, 842)
 P1 = ("The first paragraph describes the office of civil soci-\n"
@@ -293,10 +294,7 @@ def test_a_text_document_has_no_pages(view, qtbot, tmp_path):
 
 
 def test_an_encrypted_pdf_needs_its_password(view, qtbot, tmp_path):
-    doc = pymupdf.open()
-    doc.new_page().insert_text((72, 72), "Secret seminar notes.")
-    path = tmp_path / "locked.pdf"
-    doc.save(path, encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw="seminar", owner_pw="o")
+    path = write_locked_pdf(tmp_path / "locked.pdf", "Secret seminar notes.", user_pw="seminar")
     opened = open_document(path, password="seminar")
     messages = []
     view.message.connect(messages.append)
@@ -926,27 +924,6 @@ def test_a_window_of_texts_never_loads_the_page_view():
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def _write_epub(path, body):
-    import zipfile
-
-    with zipfile.ZipFile(path, "w") as z:
-        z.writestr(zipfile.ZipInfo("mimetype"), "application/epub+zip")
-        z.writestr("META-INF/container.xml",
-                   '<?xml version="1.0"?><container version="1.0" xmlns="urn:oasis:names:tc:opendocument:xmlns:container">'
-                   '<rootfiles><rootfile full-path="OEBPS/content.opf" media-type="application/oebps-package+xml"/>'
-                   "</rootfiles></container>")
-        z.writestr("OEBPS/content.opf",
-                   '<?xml version="1.0"?><package xmlns="http://www.idpf.org/2007/opf" version="3.0" unique-identifier="id">'
-                   '<metadata xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:identifier id="id">urn:x</dc:identifier>'
-                   "<dc:title>Crossings</dc:title></metadata><manifest>"
-                   '<item id="c0" href="c0.xhtml" media-type="application/xhtml+xml"/></manifest>'
-                   '<spine><itemref idref="c0"/></spine></package>')
-        z.writestr("OEBPS/c0.xhtml",
-                   '<?xml version="1.0" encoding="utf-8"?><html xmlns="http://www.w3.org/1999/xhtml"><head><title>c</title>'
-                   f"</head><body>{body}</body></html>")
-    return path
-
-
 def test_an_epub_in_a_pane_has_pages_too(qtbot, tmp_path):
     from nkreader.core.library import Library
     from nkreader.ui import commands
@@ -956,7 +933,7 @@ def test_an_epub_in_a_pane_has_pages_too(qtbot, tmp_path):
     corpus.mkdir()
     paras = "".join(f"<p>Chapter paragraph {n}: brokers, debts and the long way south through China.</p>"
                     for n in range(60))
-    _write_epub(corpus / "crossings.epub", paras)
+    write_epub(corpus / "crossings.epub", paras, title="Crossings")
     lib = Library.open(corpus, tmp_path / "data-epub")
     try:
         session = Session(lib)

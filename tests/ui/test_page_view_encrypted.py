@@ -19,19 +19,15 @@ from PySide6.QtWidgets import QInputDialog, QLabel, QLineEdit  # noqa: E402
 
 import nkreader.ui  # noqa: E402,F401  (the PySide6 6.12.0 guard first)
 from nkreader.ui import passwords  # noqa: E402
+from pdf_samples import write_locked_pdf  # noqa: E402
 
 USER_PW, OWNER_PW = "seminar-2026", "owner-secret"
 TEXT = "Defectors crossing the Tumen river describe brokers, debts and the long way south."
 
 
 def make_encrypted_pdf(path, pages=3):
-    doc = pymupdf.open()
-    for n in range(pages):
-        page = doc.new_page(width=595, height=842)
-        page.insert_textbox(pymupdf.Rect(72, 80, 523, 200), f"{TEXT} Page {n + 1}.", fontsize=11)
-    doc.save(path, encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw=USER_PW, owner_pw=OWNER_PW)
-    doc.close()
-    return path
+    return write_locked_pdf(path, *(f"{TEXT} Page {n + 1}." for n in range(pages)), user_pw=USER_PW,
+                            owner_pw=OWNER_PW)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 import pytest
 
 from nkreader.core.library import Library, QuoteNotFound
+from pdf_samples import write_locked_pdf
 
 
 def test_highlight_quote_stores_anchor_note_and_theme(library):
@@ -82,10 +83,7 @@ def test_an_encrypted_pdf_opens_with_its_password_only(tmp_path):
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    pdf = pymupdf.open()
-    pdf.new_page().insert_text((72, 72), "Secret seminar notes on the Tumen crossing.")
-    pdf.save(corpus / "locked.pdf", encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw="u", owner_pw="o")
-    pdf.close()
+    write_locked_pdf(corpus / "locked.pdf", "Secret seminar notes on the Tumen crossing.")
     check = pymupdf.open(corpus / "locked.pdf")
     assert check.needs_pass and check.metadata is None  # nothing readable before the password
     assert check.authenticate("u") and "AES" in check.metadata["encryption"]  # AES-256 encrypted
@@ -108,16 +106,13 @@ def test_an_encrypted_pdf_opens_with_its_password_only(tmp_path):
 
 
 def test_a_locked_document_is_left_out_of_the_corpus_wide_views_not_fatal(tmp_path):
-    pymupdf = pytest.importorskip("pymupdf")
+    pytest.importorskip("pymupdf")
     from nkreader.core.search import search_library
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "open.txt").write_text("Brokers guide defectors across the Tumen river.\n", encoding="utf-8")
-    pdf = pymupdf.open()
-    pdf.new_page().insert_text((72, 72), "Brokers and the Tumen river, in secret.")
-    pdf.save(corpus / "locked.pdf", encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw="u", owner_pw="o")
-    pdf.close()
+    write_locked_pdf(corpus / "locked.pdf", "Brokers and the Tumen river, in secret.")
     with Library.open(corpus, tmp_path / "data") as lib:
         problems: dict[str, str] = {}
         assert [d.id for d in lib.corpus.documents(problems)] == ["open"]

@@ -298,13 +298,12 @@ def test_vectors_kept_in_memory_stay_within_their_budget(monkeypatch):
 
 
 def test_a_locked_pdf_in_the_corpus_is_named_and_left_out(tmp_path, capsys):
-    pymupdf = pytest.importorskip("pymupdf")
+    pytest.importorskip("pymupdf")
+    from pdf_samples import write_locked_pdf
+
     corpus = tmp_path / "corpus"
     shutil.copytree(Path(__file__).resolve().parents[2] / "corpus", corpus)
-    pdf = pymupdf.open()
-    pdf.new_page().insert_text((72, 72), "China continues to forcibly repatriate North Koreans.")
-    pdf.save(corpus / "locked.pdf", encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw="u", owner_pw="o")
-    pdf.close()
+    write_locked_pdf(corpus / "locked.pdf", "China continues to forcibly repatriate North Koreans.")
     rc = main(["related", "bell", "--quote", QUOTE, "--top", "3", "--json",
                "--corpus", str(corpus), "--data", str(tmp_path / "d")])
     out = capsys.readouterr()

@@ -1,4 +1,4 @@
-"""Sample texts and an EPUB writer shared by the PDF, page and hostile-file tests."""
+"""Sample texts, an EPUB writer and an encrypted-PDF writer shared by the unit, ui and e2e tests."""
 
 import zipfile
 
@@ -22,7 +22,20 @@ RIGHT_2 = "Right two: real change could begin from what is already in place, the
 JA = "北朝鮮問題における市民社会の役割と課題。"
 
 
-def write_epub(path, body, compress=zipfile.ZIP_STORED):
+def write_locked_pdf(path, *texts, user_pw="u", owner_pw="o"):
+    """An AES-256 encrypted PDF at ``path``, one A4 page per text (real pymupdf)."""
+    import pymupdf
+
+    doc = pymupdf.open()
+    for text in texts:
+        page = doc.new_page(width=A4[0], height=A4[1])
+        assert page.insert_textbox(pymupdf.Rect(72, 72, 523, 760), text, fontsize=11) >= 0
+    doc.save(path, encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw=user_pw, owner_pw=owner_pw)
+    doc.close()
+    return path
+
+
+def write_epub(path, body, compress=zipfile.ZIP_STORED, title="T"):
     """A one-chapter EPUB 3 whose body is ``body`` (XHTML), written as a zip at ``path``."""
     with zipfile.ZipFile(path, "w") as z:
         z.writestr(zipfile.ZipInfo("mimetype"), "application/epub+zip")
@@ -33,7 +46,7 @@ def write_epub(path, body, compress=zipfile.ZIP_STORED):
         z.writestr("OEBPS/content.opf",
                    '<?xml version="1.0"?><package xmlns="http://www.idpf.org/2007/opf" version="3.0" unique-identifier="id">'
                    '<metadata xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:identifier id="id">urn:x</dc:identifier>'
-                   "<dc:title>T</dc:title></metadata><manifest>"
+                   f"<dc:title>{title}</dc:title></metadata><manifest>"
                    '<item id="c0" href="c0.xhtml" media-type="application/xhtml+xml"/></manifest>'
                    '<spine><itemref idref="c0"/></spine></package>')
         z.writestr("OEBPS/c0.xhtml",
