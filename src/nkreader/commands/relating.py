@@ -63,8 +63,9 @@ def run_related(args, ctx) -> int:
     lib = ctx.library
     if args.top < 1:
         raise ValueError("--top must be at least 1")
+    left_out: dict[str, str] = {}
     hits = related_passages(lib, args.doc, quote=args.quote, top=args.top,
-                            use_feedback=not args.no_feedback)
+                            use_feedback=not args.no_feedback, problems=left_out)
     if args.dismiss is not None:
         if not 1 <= args.dismiss <= len(hits):
             raise ValueError(f"--dismiss must be a rank between 1 and {len(hits)}")
@@ -75,8 +76,6 @@ def run_related(args, ctx) -> int:
         dismiss(lib, doc.id, s, e, hits[args.dismiss - 1], quote=doc.text[s:e])
         hits = related_passages(lib, args.doc, quote=args.quote, top=args.top,
                                 use_feedback=not args.no_feedback)
-    left_out: dict[str, str] = {}
-    lib.corpus.documents(left_out)  # all opened already; only those that cannot be are named
     for message in left_out.values():
         print(f"nkreader: {message}; left out of the related passages", file=sys.stderr)
     data = [h.to_dict() for h in hits]

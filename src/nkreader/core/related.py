@@ -1140,9 +1140,13 @@ _INDEX_LOCK = threading.Lock()
 
 
 def index_for_library(lib, *, progress: Callable[[int, int], None] | None = None,
-                      cancel: threading.Event | None = None) -> RelatedIndex:
-    """The (memoised, disk-cached) index of a library's corpus; rebuilt when a document changes."""
-    docs = lib.corpus.documents()
+                      cancel: threading.Event | None = None,
+                      problems: dict[str, str] | None = None) -> RelatedIndex:
+    """The (memoised, disk-cached) index of a library's corpus; rebuilt when a document changes.
+
+    Documents that cannot be opened are left out; ``problems`` (if given) receives why
+    (see :meth:`Corpus.documents`)."""
+    docs = lib.corpus.documents(problems)
     cache_dir = default_cache_dir(lib)
     key = (str(Path(lib.corpus.folder).resolve()), str(cache_dir),
            tuple((d.id, d.fingerprint) for d in docs))
@@ -1163,8 +1167,11 @@ def index_for_library(lib, *, progress: Callable[[int, int], None] | None = None
 
 
 def related_passages(lib, doc_ref: str, *, quote: str | None = None, start: int | None = None,
-                     end: int | None = None, top: int = 10, use_feedback: bool = True) -> list[RelatedHit]:
+                     end: int | None = None, top: int = 10, use_feedback: bool = True,
+                     problems: dict[str, str] | None = None) -> list[RelatedHit]:
     """Related paragraphs in other documents for a quote or a span of ``doc_ref``.
+
+    ``problems`` receives the documents left out because they cannot be opened, and why.
 
     Raises :class:`nkreader.core.library.QuoteNotFound` when the quote is not in the document.
     """
@@ -1182,6 +1189,6 @@ def related_passages(lib, doc_ref: str, *, quote: str | None = None, start: int 
         start, end = span
     if start is None or end is None or not (0 <= start < end <= len(doc.text)):
         raise ValueError("give a quote or a non-empty span inside the document")
-    index = index_for_library(lib)
+    index = index_for_library(lib, problems=problems)
     feedback = feedback_from_library(lib) if use_feedback else None
     return index.related(doc, start, end, top=top, feedback=feedback)
