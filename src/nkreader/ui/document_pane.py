@@ -920,6 +920,7 @@ class DocumentPane(QFrame):
 
     def _text_view_scrolled(self, _value: int) -> None:
         if self._paged:  # scrolled from outside (synchronised scrolling): the pages follow
+            # (not ``_follow``: the page view must hear its scroll bar move, to draw and render)
             src, dst = self.view.verticalScrollBar(), self.page_view.verticalScrollBar()
             dst.setValue(round((src.value() / src.maximum() if src.maximum() else 0.0) * dst.maximum()))
 
