@@ -107,7 +107,7 @@ def main(argv=None) -> int:
         window.session.set_active_theme("")
         window.annotations_dock.set_document("bell-fattig")
         window.set_active_pane(right)
-        QTimer.singleShot(300, shoot)
+        QTimer.singleShot(800, shoot)  # theme suggestions and ribbons settled
 
     def shoot():
         args.screenshot.parent.mkdir(parents=True, exist_ok=True)
