@@ -14,6 +14,7 @@ same thing wherever it is made. Records are plain dicts as the store keeps them:
 from __future__ import annotations
 
 import getpass
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -41,6 +42,21 @@ class QuoteNotFound(DocumentError):
 def _cleaned(fields: dict) -> dict:
     """Typed text fields made safe to store (see ``core.text.clean``)."""
     return {k: clean(v) if k in USER_TEXT_FIELDS and isinstance(v, str) else v for k, v in fields.items()}
+
+
+def reading_order(ann: dict) -> tuple[str, int, int]:
+    """Sort key of annotations: by document, then where they start and end."""
+    return ann["doc_id"], ann["target"]["start"], ann["target"]["end"]
+
+
+def theme_counts(annotations: Iterable[dict]) -> dict[str, dict[str, int]]:
+    """theme id → doc id → how many of ``annotations`` are coded with the theme there."""
+    counts: dict[str, dict[str, int]] = {}
+    for ann in annotations:
+        for t in ann.get("themes", []):
+            per_doc = counts.setdefault(t, {})
+            per_doc[ann["doc_id"]] = per_doc.get(ann["doc_id"], 0) + 1
+    return counts
 
 
 def now_iso() -> str:
@@ -160,13 +176,8 @@ class Library:
         self.store.delete("themes", source_id)
 
     def theme_counts(self) -> dict[str, dict[str, int]]:
-        """theme id → doc id → number of the reader's coded passages."""
-        counts: dict[str, dict[str, int]] = {}
-        for ann in self.store.all("annotations"):
-            for t in ann.get("themes", []):
-                per_doc = counts.setdefault(t, {})
-                per_doc[ann["doc_id"]] = per_doc.get(ann["doc_id"], 0) + 1
-        return counts
+        """theme id → doc id → number of coded passages (of every layer)."""
+        return theme_counts(self.store.all("annotations"))
 
     # annotations ---------------------------------------------------------------------------
     def highlight(self, doc_ref: str, start: int, end: int, *, note: str = "",
@@ -219,7 +230,7 @@ class Library:
         if layer is not None:
             filters["layer"] = layer
         anns = self.store.all("annotations", **filters)
-        return sorted(anns, key=lambda a: (a["doc_id"], a["target"]["start"], a["target"]["end"]))
+        return sorted(anns, key=reading_order)
 
     def update_annotation(self, ann_id: str, **fields) -> dict:
         ann = self.store.get("annotations", ann_id)

@@ -36,6 +36,7 @@ class KeepingStore:
         self.last_error: StoreError | None = None
         self.on_failure: list[Callable[[StoreError], None]] = []
         self.on_saved: list[Callable[[], None]] = []
+        self._touched: dict[str, set[str]] = {}  # ids written since ``take_touched``, per kind
 
     # pass-through --------------------------------------------------------------------------
     def __getattr__(self, name):
@@ -84,7 +85,13 @@ class KeepingStore:
             self._write("delete", kind, ids)
         return existed
 
+    def take_touched(self, kind: str) -> set[str]:
+        """The ids of ``kind`` put or deleted since the last call: a reader holding a copy of
+        the records (the window's session) refreshes just those."""
+        return self._touched.pop(kind, set())
+
     def _write(self, op: str, kind: str, items: list) -> None:
+        self._touched.setdefault(kind, set()).update(item["id"] if op == "put" else item for item in items)
         self._queue.append((op, kind, items))
         self._apply(op, kind, items)
         self.flush()

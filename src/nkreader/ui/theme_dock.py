@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit, QToolButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
 )
 
+from nkreader.core.library import theme_counts
 from nkreader.ui import commands
 from nkreader.ui.annotations_dock import swatch
 from nkreader.ui.offsets import qt_safe
@@ -111,7 +112,7 @@ class ThemeDock(QWidget):
         expanded = {self.tree.topLevelItem(i).data(0, ROLE_ID) for i in range(self.tree.topLevelItemCount())
                     if self.tree.topLevelItem(i).isExpanded()}
         self.tree.clear()
-        counts = self.session.library.theme_counts()
+        counts = theme_counts(self.session.all_annotations())
         themes = self.session.themes()
         by_id = {t["id"]: t for t in themes}
         items: dict[str, QTreeWidgetItem] = {}
