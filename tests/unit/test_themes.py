@@ -154,3 +154,25 @@ def test_qdc_round_trip(library, tmp_path, corpus_dir):
     bad.write_text("<NotACodeBook/>", encoding="utf-8")
     with pytest.raises(T.CodebookError):
         T.import_codebook(library, bad)
+
+
+def test_profiles_with_a_terms_cache_rank_as_those_without(library):
+    """The terms kept from one build to the next change nothing in the ranking, and the cache is
+    left holding just the passages of the latest build."""
+    _codebook(library)
+    library.highlight_quote("kwon", "the Chinese regime does not recognize North Korean defectors as refugees",
+                            themes=["Refugee status"])
+    gone = library.highlight_quote("bell", "falling victim to human trafficking at the hands of migration brokers",
+                                   themes=["Trafficking"])
+    cache = {}
+    themes, anns = library.themes(), library.annotations(layer=None)
+    T.ThemeProfiles.from_records(themes, anns, cache)
+    assert gone["target"]["exact"] + " " in cache
+    library.delete_annotation(gone["id"])
+    anns = library.annotations(layer=None)
+    cached = T.ThemeProfiles.from_records(themes, anns, cache)
+    fresh = T.ThemeProfiles.from_records(themes, anns)
+    query = "brokers sell defecting women into forced marriage; China calls them illegal migrants"
+    ranked = [(s.theme, round(s.score, 9), s.reason) for s in cached.rank(query)]
+    assert ranked and ranked == [(s.theme, round(s.score, 9), s.reason) for s in fresh.rank(query)]
+    assert set(cache) == {a["target"]["exact"] + " " for a in anns}
