@@ -110,7 +110,10 @@ class Corpus:
 
     def entry(self, ref: str) -> CorpusEntry:
         """Find a document by id, unique id prefix, or file name."""
-        exact = [e for e in self.entries if ref in (e.id, e.path.name, e.path.stem)]
+        for e in self.entries:  # by id first: every citation and export asks, once per passage
+            if e.id == ref:
+                return e
+        exact = [e for e in self.entries if ref in (e.path.name, e.path.stem)]
         if exact:
             return exact[0]
         prefixed = [e for e in self.entries if e.id.startswith(ref) or e.path.name.startswith(ref)]
