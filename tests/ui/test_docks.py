@@ -249,3 +249,35 @@ def test_search_function_whole_words_and_context():
     hits = search_corpus(corpus, compile_query("NGO", whole_words=True))
     assert hits and all(h.match.lower() == "ngo" for h in hits)
     assert compile_query("   ") is None
+
+
+def test_annotations_dock_follows_edits_row_by_row(qtbot, session):
+    """Rows are inserted, changed and removed in place; the list always matches the session's
+    highlights, and the current one far down a long list is scrolled into view."""
+    lib = session.library
+    dock = AnnotationsDock(session)
+    qtbot.addWidget(dock)
+    dock.resize(320, 400)
+    dock.show()
+    dock.set_document("suh-2002")
+    text = session.document("suh-2002").text
+    made = [lib.highlight("suh-2002", i, i + 30) for i in range(0, min(len(text) - 40, 300 * 40), 40)]
+    session.notify("annotations")
+    assert dock.ids() == [a["id"] for a in made]
+    dock.list.item(10).setData(Qt.ItemDataRole.UserRole + 7, "kept")
+    lib.update_annotation(made[3]["id"], note="a second look")
+    lib.delete_annotation(made[7]["id"])
+    middle = lib.highlight("suh-2002", 81, 85)
+    session.notify("annotations")
+    assert dock.ids() == [a["id"] for a in session.annotations("suh-2002")]
+    row = dock.ids().index(made[10]["id"])
+    assert dock.list.item(row).data(Qt.ItemDataRole.UserRole + 7) == "kept"  # unchanged rows stay as they were
+    assert "✎ a second look" in dock.list.item(dock.ids().index(made[3]["id"])).text()
+    assert middle["id"] in dock.ids() and made[7]["id"] not in dock.ids()
+    session.notify("themes")  # e.g. a theme renamed: every row's text is made again
+    assert dock.ids() == [a["id"] for a in session.annotations("suh-2002")]
+    last = made[-1]["id"]
+    session.set_current(last)
+    item = dock.list.currentItem()
+    assert item.data(Qt.ItemDataRole.UserRole) == last
+    qtbot.waitUntil(lambda: dock.list.viewport().rect().intersects(dock.list.visualItemRect(item)))

@@ -6,6 +6,8 @@ Each row shows the paragraph, the colour, the quote, its themes and the first li
 
 from __future__ import annotations
 
+from difflib import SequenceMatcher
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import QLabel, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
@@ -53,7 +55,10 @@ class AnnotationsDock(QWidget):
         self.list.itemClicked.connect(self._chosen)
         self.list.itemActivated.connect(self._chosen)
         self.filter.textChanged.connect(lambda _t: self.refresh())
-        session.changed.connect(lambda kinds: self.refresh())
+        self._rows: list[tuple[str, str, int]] = []  # (id, text, colour) of each item shown
+        self._texts: dict[str, tuple[dict, str]] = {}  # id → (the record, its row text)
+        self._icons: dict[int, QIcon] = {}
+        session.changed.connect(self._session_changed)
         session.currentChanged.connect(self._select_current)
         self.refresh()
 
@@ -62,45 +67,80 @@ class AnnotationsDock(QWidget):
             self.doc_id = doc_id
             self.refresh()
 
+    def _session_changed(self, kinds) -> None:
+        if set(kinds) - {"annotations", "links"}:  # a theme renamed or recoloured: rows say it
+            self._texts.clear()
+        self.refresh()
+
     def refresh(self) -> None:
-        self.list.blockSignals(True)
-        self.list.clear()
+        """Bring the list up to date by inserting and removing just the rows that differ: at 2k
+        highlights in a document, clearing and refilling it took ~90 ms of every edit."""
         if not self.doc_id:
             self.title.setText("No document in the active pane")
-            self.list.blockSignals(False)
+            self._apply_rows([])
             return
         anns = self.session.annotations(self.doc_id)
         needle = self.filter.text().casefold().strip()
         label = self.session.entry_label(self.doc_id)
         self.title.setText(f"{label}: {len(anns)} highlight{'s' if len(anns) != 1 else ''}")
+        rows = []
         for ann in anns:
-            themes = self.session.theme_names(ann)
-            note = ann.get("note", "")
-            where = self.session.citation(ann).split(", ", 1)[-1]
-            text = f"{where}  “{_one_line(ann['target']['exact'], 110)}”"
-            if themes:
-                text += "\n◆ " + ", ".join(themes)
-            if note:
-                text += "\n✎ " + _one_line(note, 120)
-            if ann.get("status") == "orphan":
-                text = "⚠ could not be placed in the current text — " + text
-            if needle and needle not in text.casefold() and needle not in note.casefold():
+            text = self._row_text(ann)
+            if needle and needle not in text.casefold() and needle not in ann.get("note", "").casefold():
                 continue
-            item = QListWidgetItem(swatch(self.session.color_of(ann)), qt_safe(text))
-            item.setData(Qt.ItemDataRole.UserRole, ann["id"])
-            self.list.addItem(item)
-        self.list.blockSignals(False)
+            rows.append((ann["id"], text, self.session.color_of(ann).rgba()))
+        self._apply_rows(rows)
         self._select_current(self.session.current_id)
+
+    def _row_text(self, ann: dict) -> str:
+        kept = self._texts.get(ann["id"])
+        if kept is not None and kept[0] is ann:  # the session's records are replaced when edited
+            return kept[1]
+        themes = self.session.theme_names(ann)
+        note = ann.get("note", "")
+        where = self.session.citation(ann).split(", ", 1)[-1]
+        text = f"{where}  “{_one_line(ann['target']['exact'], 110)}”"
+        if themes:
+            text += "\n◆ " + ", ".join(themes)
+        if note:
+            text += "\n✎ " + _one_line(note, 120)
+        if ann.get("status") == "orphan":
+            text = "⚠ could not be placed in the current text — " + text
+        text = qt_safe(text)
+        self._texts[ann["id"]] = (ann, text)
+        return text
+
+    def _apply_rows(self, rows: list[tuple[str, str, int]]) -> None:
+        self.list.blockSignals(True)
+        ops = SequenceMatcher(None, self._rows, rows, autojunk=False).get_opcodes()
+        for tag, i1, i2, j1, j2 in reversed(ops):  # from the end, so earlier indexes stay valid
+            if tag == "equal":
+                continue
+            for _ in range(i2 - i1):
+                self.list.takeItem(i1)  # (the item, handed to Python, is freed here)
+            for k, (ann_id, text, rgba) in enumerate(rows[j1:j2]):
+                item = QListWidgetItem(self._icon(rgba), text)
+                item.setData(Qt.ItemDataRole.UserRole, ann_id)
+                self.list.insertItem(i1 + k, item)
+        self._rows = rows
+        if len(self._texts) > 2 * max(len(rows), 500):  # records of other documents, or deleted
+            self._texts.clear()
+        self.list.blockSignals(False)
+
+    def _icon(self, rgba: int) -> QIcon:
+        icon = self._icons.get(rgba)
+        if icon is None:
+            icon = self._icons[rgba] = swatch(QColor.fromRgba(rgba))
+        return icon
 
     def _select_current(self, ann_id: str) -> None:
         self.list.blockSignals(True)
         self.list.clearSelection()
-        for i in range(self.list.count()):
-            item = self.list.item(i)
-            if item.data(Qt.ItemDataRole.UserRole) == ann_id:
-                self.list.setCurrentItem(item)
-                self.list.scrollToItem(item)
-                break
+        row = next((i for i, r in enumerate(self._rows) if r[0] == ann_id), -1) if ann_id else -1
+        if row >= 0:
+            item = self.list.item(row)
+            self.list.setCurrentItem(item)
+            self.list.scrollToItem(item)
         self.list.blockSignals(False)
 
     def _chosen(self, item: QListWidgetItem) -> None:

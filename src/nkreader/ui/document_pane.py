@@ -1096,6 +1096,7 @@ class DocumentPane(QFrame):
             theme_id = session.active_theme
             theme = session.theme(theme_id) if theme_id else None
             records = []
+            fills: dict[tuple[int, int], QColor] = {}  # one fill per colour and alpha, not per highlight
             for ann in self._anns:
                 t = ann["target"]
                 color = session.color_of(ann)
@@ -1107,8 +1108,10 @@ class DocumentPane(QFrame):
                 if ann["id"] == current:
                     alpha = min(255, alpha + 55)
                     under = color.darker(150) if under is None else under
-                records.append((t["start"], t["end"], style.translucent(color, alpha), under, color, ann["id"],
-                                bool(ann.get("note"))))
+                fill = fills.get((color.rgba(), alpha))
+                if fill is None:
+                    fill = fills[(color.rgba(), alpha)] = style.translucent(color, alpha)
+                records.append((t["start"], t["end"], fill, under, color, ann["id"], bool(ann.get("note"))))
             self._mark_cache = records
         return self._mark_cache
 
