@@ -103,3 +103,22 @@ def test_show_of_an_encrypted_pdf_fails_clearly(data_dir, tmp_path):
     assert r.returncode == 2, r.stdout
     assert r.stderr.strip() == "nkreader: locked.pdf is encrypted: a password is needed"
     assert "Traceback" not in r.stderr and "Secret" not in r.stdout
+
+
+def test_add_copies_documents_into_the_library_and_names_the_refused(data_dir, tmp_path):
+    essay = tmp_path / "Seminar essay.md"
+    essay.write_text("# Seminar essay\n\nBrokers and the Tumen river crossing.\n", encoding="utf-8")
+    (tmp_path / "slides.pptx").write_bytes(b"PK\x03\x04")
+    r = nk(data_dir, "add", str(essay), str(tmp_path / "slides.pptx"), "--json")
+    assert r.returncode == 1  # one refused
+    out = json.loads(r.stdout)
+    assert [a["id"] for a in out["added"]] == ["seminar-essay"]
+    assert out["refused"] == [{"file": str(tmp_path / "slides.pptx"),
+                               "reason": "slides.pptx is not a kind of file nkreader reads "
+                                         "(.txt, .md, .markdown, .pdf, .epub)."}]
+    assert "not added: slides.pptx" in r.stderr
+    essay.unlink()
+    r = nk(data_dir, "highlight", "seminar-essay", "--quote", "Tumen river", "--json")
+    assert r.returncode == 0, r.stderr
+    listed = json.loads(nk(data_dir, "list", "--json").stdout)
+    assert [d["id"] for d in listed][-1] == "seminar-essay" and listed[-1]["annotations"] == 1

@@ -3,6 +3,7 @@
 import pytest
 
 from nkreader.core.library import Library, QuoteNotFound
+from nkreader.core.model import DocumentError
 from pdf_samples import write_locked_pdf
 
 
@@ -149,3 +150,64 @@ def test_a_file_not_in_metadata_toml_is_known_by_its_own_metadata_once_opened(tm
     assert short_citation(DocumentMetadata(authors=("A B", "C D", "E F"))) == "B et al. n.d."
     assert short_citation(DocumentMetadata(authors=("Markus Bell", "Geoffrey Fattig"), year=2014)) \
         == "Bell and Fattig 2014"
+
+
+def _park_pdf(path, text="Brokers guide defectors across the Tumen river."):
+    import pymupdf
+
+    pdf = pymupdf.open()
+    pdf.new_page().insert_text((72, 72), text)
+    pdf.set_metadata({"title": "Repatriation and Protection", "author": "Jane Park"})
+    pdf.save(path)
+    pdf.close()
+    return path
+
+
+def test_added_documents_are_copied_into_the_library_and_kept(corpus_dir, tmp_path):
+    outside = tmp_path / "downloads"
+    outside.mkdir()
+    pdf = _park_pdf(outside / "suh-2002.pdf")  # the name of a bundled document: given another
+    essay = outside / "essay.txt"
+    essay.write_text("Defectors and brokers.\n\nRefugee status in China.\n", encoding="utf-8")
+    with Library.open(corpus_dir, tmp_path / "data") as lib:
+        before = list(lib.corpus.ids)
+        added = lib.add_documents([pdf, essay])
+        assert [e.id for e in added] == ["suh-2002-2", "essay"]
+        assert lib.corpus.ids == before + ["suh-2002-2", "essay"]
+        assert added[0].metadata.citation == "Park n.d."  # read from the PDF as it was added
+        assert added[0].path.parent == tmp_path / "data" / "documents"
+        ann = lib.highlight_quote("suh-2002-2", "across the Tumen river")
+        assert lib.document("suh-2002-2").path == added[0].path
+    pdf.unlink()
+    essay.unlink()  # the originals gone: the library keeps its copies
+    with Library.open(corpus_dir, tmp_path / "data") as lib:
+        assert lib.corpus.ids == before + ["essay", "suh-2002-2"]  # (reopened: in file-name order)
+        assert lib.annotation(ann["id"])["target"]["exact"] == "across the Tumen river"
+        assert "Tumen" in lib.document("suh-2002-2").text
+        assert lib.document("essay").text.startswith("Defectors and brokers.")
+    assert not list((tmp_path / "data" / "documents").glob(".adding-*"))
+
+
+def test_files_that_cannot_be_added_say_why_and_change_nothing(corpus_dir, tmp_path):
+    outside = tmp_path / "downloads"
+    outside.mkdir()
+    (outside / "broken.pdf").write_bytes(b"%PDF-1.4 cut short")
+    (outside / "essay.docx").write_bytes(b"PK\x03\x04")
+    write_locked_pdf(outside / "locked.pdf", "Secret seminar notes.")
+    bundled = next(corpus_dir.glob("*.txt"))
+    with Library.open(corpus_dir, tmp_path / "data") as lib:
+        before = list(lib.corpus.ids)
+        problems = {}
+        added = lib.add_documents([outside / "broken.pdf", outside / "essay.docx", outside / "missing.txt",
+                                   bundled, outside / "locked.pdf"], problems)
+        assert [e.id for e in added] == ["locked"]  # an encrypted PDF asks for its password when opened
+        assert lib.corpus.ids == before + ["locked"]
+        assert "damaged" in problems[str(outside / "broken.pdf")]
+        assert "not a kind of file nkreader reads" in problems[str(outside / "essay.docx")]
+        assert "not a file" in problems[str(outside / "missing.txt")]
+        assert "already in the library as" in problems[str(bundled)]
+        assert sorted(p.name for p in (tmp_path / "data" / "documents").iterdir()) == ["locked.pdf"]
+        assert lib.document("locked", password="u").text.startswith("Secret seminar notes")
+    with Library.open(corpus_dir, tmp_path / "data", readonly=True) as lib:
+        with pytest.raises(DocumentError, match="read-only"):
+            lib.add_documents([outside / "broken.pdf"])

@@ -1,6 +1,10 @@
-"""``nkreader list`` and ``nkreader show DOC``: what is in the corpus, and one document's paragraphs."""
+"""``nkreader list``, ``nkreader show DOC`` and ``nkreader add FILE…``: what is in the corpus, one
+document's paragraphs, and copying the reader's own documents into the library."""
 
 from __future__ import annotations
+
+import sys
+from pathlib import Path
 
 
 def register(sub, common) -> None:
@@ -9,6 +13,9 @@ def register(sub, common) -> None:
     p = sub.add_parser("show", parents=[common], help="print a document's paragraphs")
     p.add_argument("doc", help="document id (or a unique prefix)")
     p.set_defaults(func=run_show)
+    p = sub.add_parser("add", parents=[common], help="copy documents (.txt, .md, .pdf, .epub) into the library")
+    p.add_argument("files", nargs="+", type=Path, help="the files to add")
+    p.set_defaults(func=run_add)
 
 
 def _meta(doc_id, meta) -> dict:
@@ -60,3 +67,16 @@ def run_show(args, ctx) -> int:
         body.append("")
     ctx.emit(data, "\n".join(body))
     return 0
+
+
+def run_add(args, ctx) -> int:
+    """Exit status 0 when every file was added, 1 when some were refused (each says why)."""
+    problems: dict[str, str] = {}
+    added = ctx.library.add_documents(args.files, problems)
+    rows = [{**_meta(e.id, e.metadata), "file": e.path.name} for e in added]
+    for path, reason in problems.items():
+        print(f"nkreader: not added: {reason}", file=sys.stderr)
+    lines = [f"added {r['id']:<16} {r['citation'] or '-':<22} {r['title']}" for r in rows]
+    ctx.emit({"added": rows, "refused": [{"file": p, "reason": r} for p, r in problems.items()]},
+             "\n".join(lines))
+    return 1 if problems else 0

@@ -3,12 +3,19 @@
 The bundled corpus is found both from a checkout (``<repo>/corpus``) and from an installed
 wheel (``nkreader/_data/corpus``). A folder without ``metadata.toml`` still works: every
 readable file becomes a document whose id is its file stem.
+
+Documents the reader adds (``Corpus.add``, File ▸ Add documents…, ``nkreader add``) are copied
+into a folder of the library's own, next to its store, so the bundled corpus is never written
+and a file moved or deleted afterwards keeps its highlights.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
+import shutil
+import tempfile
 import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -17,6 +24,7 @@ from nkreader.core.model import Document, DocumentError, DocumentMetadata
 
 SUFFIXES = (".txt", ".md", ".markdown", ".pdf", ".epub")
 METADATA_FILE = "metadata.toml"
+ADDED_FOLDER = "documents"  # in the library folder: the documents the reader added
 
 
 def _data_dir(name: str) -> Path:
@@ -60,18 +68,29 @@ def short_citation(meta: DocumentMetadata) -> str:
     return f"{who} {meta.year or 'n.d.'}"
 
 
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 def _slug(stem: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", stem.lower()).strip("-") or "doc"
 
 
 class Corpus:
-    """Documents of one folder, opened lazily and cached."""
+    """Documents of one folder (and of the folder of added documents), opened lazily and cached."""
 
-    def __init__(self, folder: Path | str):
+    def __init__(self, folder: Path | str, added_folder: Path | str | None = None):
         self.folder = Path(folder)
         if not self.folder.is_dir():
             raise DocumentError(f"Corpus folder not found: {self.folder}")
+        self.added_folder = Path(added_folder) if added_folder is not None else None
         self.entries: list[CorpusEntry] = self._read_entries()
+        if self.added_folder is not None and self.added_folder.is_dir():
+            self.entries += self._added_entries()
         self._opened: dict[str, Document] = {}
 
     def _read_entries(self) -> list[CorpusEntry]:
@@ -103,6 +122,102 @@ class Corpus:
                                 listed=False)
                 )
         return entries
+
+    def _added_entries(self) -> list[CorpusEntry]:
+        taken = {e.id for e in self.entries}
+        out = []
+        for path in sorted(self.added_folder.iterdir()):
+            if path.suffix.lower() not in SUFFIXES or not path.is_file():
+                continue
+            doc_id = _slug(path.stem)
+            while doc_id in taken:  # (``add`` names files so that this does not happen)
+                doc_id += "-added"
+            taken.add(doc_id)
+            out.append(CorpusEntry(doc_id, path, DocumentMetadata(title=path.stem, citation=path.stem),
+                                   listed=False))
+        return out
+
+    def add(self, paths, problems: dict[str, str] | None = None) -> list[CorpusEntry]:
+        """Copy documents into the added folder and list them; returns their entries.
+
+        Each file is opened first: one that is not a document nkreader reads, is damaged, or
+        is already in the corpus is left where it was and its reason goes into ``problems``
+        (path → text). An encrypted PDF is added; it asks for its password when opened.
+        """
+        from nkreader.core.documents import open_document
+        from nkreader.core.model import PasswordRequired
+
+        if self.added_folder is None:
+            raise DocumentError("This corpus has no folder for added documents.")
+        problems = {} if problems is None else problems
+        added = []
+        for source in map(Path, paths):
+            try:
+                if source.suffix.lower() not in SUFFIXES:
+                    raise DocumentError(f"{source.name} is not a kind of file nkreader reads "
+                                        f"({', '.join(SUFFIXES)}).")
+                if not source.is_file():
+                    raise DocumentError(f"{source} is not a file.")
+                same = self._same_file(source)
+                if same is not None:
+                    raise DocumentError(f"{source.name} is already in the library as {same.id}.")
+                try:
+                    doc = open_document(source)
+                except PasswordRequired:
+                    doc = None
+                entry = self._copy_in(source)
+            except (DocumentError, OSError) as exc:
+                problems[str(source)] = str(exc) if isinstance(exc, DocumentError) else \
+                    f"{source.name} could not be added: {exc.strerror or exc}."
+                continue
+            self.entries.append(entry)
+            if doc is not None:  # opened once already: kept, known by its new id and place
+                doc = replace(doc, id=entry.id, path=entry.path)
+                self._learn_metadata(entry, doc)
+                self._opened[entry.id] = doc
+            added.append(self.entry(entry.id))
+        return added
+
+    def _same_file(self, source: Path) -> CorpusEntry | None:
+        """The entry whose file has the same bytes as ``source``, if any (by size, then hash)."""
+        size = source.stat().st_size
+        digest = None
+        for e in self.entries:
+            try:
+                if e.path.stat().st_size != size:
+                    continue
+            except OSError:
+                continue
+            digest = digest or _sha256(source)
+            if _sha256(e.path) == digest:
+                return e
+        return None
+
+    def _copy_in(self, source: Path) -> CorpusEntry:
+        """Copy under a file name whose id no document has, through a temporary file, so a
+        copy cut short is never listed."""
+        folder = self.added_folder
+        folder.mkdir(parents=True, exist_ok=True)
+        taken = {e.id for e in self.entries}
+        stem, suffix = source.stem, source.suffix.lower()
+        n = 1
+        while _slug(stem) in taken or (folder / f"{stem}{suffix}").exists():
+            n += 1
+            stem = f"{source.stem}-{n}"
+        target = folder / f"{stem}{suffix}"
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".adding-", suffix=suffix)
+        try:
+            with os.fdopen(fd, "wb") as out, source.open("rb") as src:
+                shutil.copyfileobj(src, out)
+                out.flush()
+                os.fsync(out.fileno())
+            os.chmod(tmp, 0o644)  # (mkstemp makes it private to the user)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return CorpusEntry(_slug(stem), target, DocumentMetadata(title=source.stem, citation=source.stem),
+                           listed=False)
 
     @property
     def ids(self) -> list[str]:

@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from nkreader.core.anchors import TextAnchor, anchor_span, find_quote, resolve
-from nkreader.core.corpus import Corpus, default_corpus_dir
+from nkreader.core.corpus import ADDED_FOLDER, Corpus, default_corpus_dir
 from nkreader.core.model import Document, DocumentError
 from nkreader.core.store import Store
 from nkreader.core.text import clean
@@ -93,8 +93,8 @@ class Library:
     @classmethod
     def open(cls, corpus_dir: Path | str | None = None, data: Path | str | None = None,
              *, readonly: bool = False) -> "Library":
-        corpus = Corpus(corpus_dir or default_corpus_dir())
         store = Store.open(data, readonly=readonly)
+        corpus = Corpus(corpus_dir or default_corpus_dir(), added_folder=store.path / ADDED_FOLDER)
         return cls(corpus, store)
 
     def close(self) -> None:
@@ -110,6 +110,13 @@ class Library:
     def document(self, ref: str, password: str | None = None) -> Document:
         """See :meth:`Corpus.open`: ``password`` opens an encrypted PDF (kept in memory only)."""
         return self.corpus.open(ref, password)
+
+    def add_documents(self, paths, problems: dict[str, str] | None = None) -> list:
+        """Copy files into the library (see :meth:`Corpus.add`); the refused ones, and why, go
+        into ``problems``. Returns the new corpus entries."""
+        if self.store.readonly:
+            raise DocumentError("This library is open read-only, so no document can be added to it.")
+        return self.corpus.add(paths, problems)
 
     # themes --------------------------------------------------------------------------------
     def themes(self) -> list[dict]:
