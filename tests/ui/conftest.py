@@ -91,3 +91,25 @@ def small_corpus(tmp_path):
         "beta": "Beta starts. 한국어 텍스트 and e\u0301 combining.\n\nBeta agrees that borders matter for refugees.\n\n"
                 + "\n\n".join(f"Beta filler paragraph {i} on resettlement in the South." for i in range(60)),
     })
+
+
+def _answer_the_next_dialog(seen: list):
+    """Close the next modal message box (a real one) with OK, noting what it said."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    def close():
+        box = QApplication.activeModalWidget()
+        if box is None:
+            QTimer.singleShot(10, close)
+            return
+        seen.append((box.windowTitle(), box.text(), box.informativeText()))
+        box.accept()
+
+    QTimer.singleShot(0, close)
+
+
+@pytest.fixture
+def answer_dialog():
+    """answer_dialog(seen) → the next modal message box is closed with OK, what it said put in seen."""
+    return _answer_the_next_dialog

@@ -93,23 +93,7 @@ def test_window_has_export_import_and_shows_visible_layers(qtbot, corpus_dir, tm
     mine.close()
 
 
-def _answer_the_next_dialog(seen: list):
-    """Close the next modal message box (a real one) with OK, noting what it said."""
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication
-
-    def close():
-        box = QApplication.activeModalWidget()
-        if box is None:
-            QTimer.singleShot(10, close)
-            return
-        seen.append((box.windowTitle(), box.text(), box.informativeText()))
-        box.accept()
-
-    QTimer.singleShot(0, close)
-
-
-def test_codebook_round_trip_from_the_themes_menu(qtbot, make_window, corpus_dir, tmp_path):
+def test_codebook_round_trip_from_the_themes_menu(qtbot, make_window, corpus_dir, tmp_path, answer_dialog):
     lib = Library.open(corpus_dir, tmp_path / "data")
     w = make_window(lib, restore=False)
     assert {"import_codebook", "export_codebook"} <= set(w.actions_by_name)
@@ -122,7 +106,7 @@ def test_codebook_round_trip_from_the_themes_menu(qtbot, make_window, corpus_dir
         '[[theme]]\nname = "Forced repatriation"\nmemo = "seen in three authors"\n\n'
         '[[theme]]\nname = "Brokers"\ncolor = "#b8860b"\ndescription = "who guides the crossing"\n', encoding="utf-8")
     seen = []
-    _answer_the_next_dialog(seen)
+    answer_dialog(seen)
     report = exchange.import_codebook_into_window(w, tmp_path / "theirs.toml")
     assert report == {"added": ["Brokers"], "updated": ["Forced repatriation"], "unchanged": []}
     assert seen[0][:2] == ("Codebook imported", "theirs.toml: 1 new theme, 1 completed (description, memo or "
@@ -133,7 +117,7 @@ def test_codebook_round_trip_from_the_themes_menu(qtbot, make_window, corpus_dir
     (tmp_path / "broken.qdc").write_text("<CodeBook", encoding="utf-8")
     before = lib.themes()
     seen.clear()
-    _answer_the_next_dialog(seen)
+    answer_dialog(seen)
     assert exchange.import_codebook_into_window(w, tmp_path / "broken.qdc") is None
     assert seen[0][0] == "Codebook not imported" and "nothing was changed" in seen[0][1]
     assert lib.themes() == before

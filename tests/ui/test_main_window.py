@@ -6,7 +6,7 @@ from collections import Counter
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication, QKeySequence
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMenu
 
 from nkreader.core.library import Library
 from nkreader.core.store import StoreWriteError
@@ -428,3 +428,27 @@ def test_an_encrypted_pdf_is_not_reopened_at_start_up(qtbot, tmp_path, make_wind
         lib2.close()
     finally:
         passwords.forget(secret)
+
+
+def test_documents_added_from_the_file_menu_are_listed_and_open(qtbot, make_window, corpus_dir, tmp_path,
+                                                                answer_dialog):
+    lib = Library.open(corpus_dir, tmp_path / "data")
+    w = make_window(lib)
+    action = w.actions_by_name["add_documents"]
+    assert action.shortcut() == QKeySequence("Ctrl+O")
+    assert action in next(m for m in w.menuBar().findChildren(QMenu) if m.title() == "&File").actions()
+    essay = tmp_path / "essay.md"
+    essay.write_text("# Brokers on the Tumen\n\nWho guides defectors across the river.\n", encoding="utf-8")
+    (tmp_path / "broken.epub").write_bytes(b"PK\x03\x04 not a book")
+    seen = []
+    answer_dialog(seen)
+    added = w.library_dock.add_documents([str(essay), str(tmp_path / "broken.epub")])
+    assert [e.id for e in added] == ["essay"]
+    assert seen and seen[0][0] == "Not added" and "broken.epub" in seen[0][2]
+    dock = w.library_dock.list
+    assert dock.currentItem().data(Qt.ItemDataRole.UserRole) == "essay"
+    assert "Brokers on the Tumen" in dock.currentItem().text()  # the title the file gives itself
+    assert w.panes[0].chooser.findData("essay") >= 0  # the panes offer it too
+    pane = w.open_in("essay", "new")
+    qtbot.waitUntil(lambda: pane.doc is not None and "Who guides defectors" in pane.doc.text)
+    assert lib.corpus.entry("essay").path.parent == tmp_path / "data" / "documents"

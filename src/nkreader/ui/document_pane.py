@@ -1059,6 +1059,8 @@ class DocumentPane(QFrame):
 
     # annotations -----------------------------------------------------------------------------------
     def _session_changed(self, kinds) -> None:
+        if "corpus" in kinds:  # documents added: the chooser offers them
+            self.fill_chooser()
         if kinds & {"annotations", "themes"}:
             self._refresh_timer.start()
             if self.session.active_theme:

@@ -1,14 +1,21 @@
-"""The library dock: the corpus's documents; open one in the active pane or in a new pane."""
+"""The library dock: the corpus's documents; open one in the active pane or in a new pane, or add
+the reader's own files to the library."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
-    QHBoxLayout, QLineEdit, QListWidget, QListWidgetItem, QMenu, QPushButton, QVBoxLayout, QWidget,
+    QFileDialog, QHBoxLayout, QLineEdit, QListWidget, QListWidgetItem, QMenu, QPushButton, QVBoxLayout, QWidget,
 )
 
+from nkreader.core.model import DocumentError
 from nkreader.ui.offsets import qt_safe
-from nkreader.ui.safety import plain_tooltip
+from nkreader.ui.safety import message, plain_tooltip
+
+ADD_FILTER = "Documents (*.txt *.md *.markdown *.pdf *.epub);;All files (*)"
 
 
 class LibraryDock(QWidget):
@@ -31,12 +38,15 @@ class LibraryDock(QWidget):
         self.list.setAlternatingRowColors(False)
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         buttons = QHBoxLayout()
-        self.open_here = QPushButton("Open in pane")
+        self.open_here = QPushButton("Open")
         self.open_here.setToolTip("Show the chosen document in the active pane (Enter / double-click)")
-        self.open_new = QPushButton("Open in new pane")
+        self.open_new = QPushButton("New pane")
         self.open_new.setToolTip("Add a pane with the chosen document (Ctrl+Enter)")
+        self.add_button = QPushButton("Add…")
+        self.add_button.setToolTip("Copy documents of your own into the library (Ctrl+O)")
         buttons.addWidget(self.open_here)
         buttons.addWidget(self.open_new)
+        buttons.addWidget(self.add_button)
         lay.addWidget(self.filter)
         lay.addWidget(self.list, 1)
         lay.addLayout(buttons)
@@ -44,8 +54,9 @@ class LibraryDock(QWidget):
         self.list.itemActivated.connect(lambda item: self._open(item, "active"))
         self.open_here.clicked.connect(lambda: self._open(self.list.currentItem(), "active"))
         self.open_new.clicked.connect(lambda: self._open(self.list.currentItem(), "new"))
+        self.add_button.clicked.connect(lambda: self.add_documents())
         self.list.customContextMenuRequested.connect(self._menu)
-        session.changed.connect(lambda kinds: self.refresh() if "annotations" in kinds else None)
+        session.changed.connect(lambda kinds: self.refresh() if {"annotations", "corpus"} & kinds else None)
         self.shown: set[str] = set()
         self.refresh()
 
@@ -76,6 +87,43 @@ class LibraryDock(QWidget):
         if doc_ids != self.shown:
             self.shown = doc_ids
             self.refresh()
+
+    def add_documents(self, paths=None) -> list:
+        """File ▸ Add documents: copy files into the library and list them (the first one
+        chosen); the files refused are named with the reason, and nothing else changes."""
+        if paths is None:
+            paths, _ = QFileDialog.getOpenFileNames(self.window(), "Add documents to the library",
+                                                    str(Path.home()), ADD_FILTER)
+            if not paths:
+                return []
+        problems: dict[str, str] = {}
+        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)  # each file is opened once to check it
+        try:
+            added = self.session.library.add_documents(paths, problems)
+        except DocumentError as exc:
+            added, problems = [], {"": str(exc)}
+        finally:
+            QGuiApplication.restoreOverrideCursor()
+        if added:
+            self.session.notify("corpus")
+            self.filter.clear()
+            self.select(added[0].id)
+            n = len(added)
+            self.session.message.emit(f"Added {n} document{'s' if n != 1 else ''} to the library: "
+                                      "open with Enter, or Ctrl+Enter for a new pane.")
+        if problems:
+            n = len(problems)
+            message(self.window(), "Not added",
+                    f"{n} file{'s were' if n != 1 else ' was'} not added; nothing else was changed.",
+                    informative="\n".join(problems.values())).exec()
+        return added
+
+    def select(self, doc_id: str) -> None:
+        for i in range(self.list.count()):
+            if self.list.item(i).data(Qt.ItemDataRole.UserRole) == doc_id:
+                self.list.setCurrentRow(i)
+                self.list.scrollToItem(self.list.item(i))
+                return
 
     def _filter(self, text: str) -> None:
         needle = text.casefold().strip()

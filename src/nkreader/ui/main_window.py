@@ -67,6 +67,8 @@ def _a(name, text, shortcuts, slot, scope="window", menu="", checkable=False, ti
 
 ACTIONS: tuple[ActionSpec, ...] = (
     # File
+    _a("add_documents", "&Add documents…", "Ctrl+O", "add_documents", menu="File",
+       tip="Copy .txt, .md, .pdf or .epub files into the library"),
     _a("retry_save", "&Retry saving", "Ctrl+S", "retry_save", menu="File", tip="Write changes that could not be saved"),
     _a("save_copy", "Save a copy of unsaved changes…", "", "save_pending_copy", menu="File"),
     _a("export", "&Export notes…", "Ctrl+E", "export_notes", menu="File",
@@ -510,6 +512,9 @@ class MainWindow(QMainWindow):
 
     def export_codebook(self) -> None:
         exchange.export_codebook_from_window(self)
+
+    def add_documents(self) -> None:
+        self.library_dock.add_documents()
 
     def import_work(self) -> None:
         exchange.import_into_window(self)
@@ -1173,7 +1178,7 @@ class MainWindow(QMainWindow):
     def _session_changed(self, kinds) -> None:
         self.splitter.update_gutters()
         self._update_save_label()
-        if self.matrix_view is not None and self.docks["matrix"].isVisible() and kinds & {"themes", "annotations"}:
+        if self.matrix_view is not None and self.docks["matrix"].isVisible() and kinds & {"themes", "annotations", "corpus"}:
             self.matrix_view.refresh()
 
     def _save_state_changed(self, text: str) -> None:

@@ -18,7 +18,7 @@ PATCH_LIMIT = 200  # an edit that wrote more highlights than this (an import) re
 
 
 class Session(QObject):
-    #: a set of kinds: "annotations", "themes", "links"
+    #: a set of kinds: "annotations", "themes", "links", "corpus" (documents added)
     changed = Signal(object)
     #: the passage shown in the passage dock (annotation id or "")
     currentChanged = Signal(str)
