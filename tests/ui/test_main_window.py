@@ -452,3 +452,16 @@ def test_documents_added_from_the_file_menu_are_listed_and_open(qtbot, make_wind
     pane = w.open_in("essay", "new")
     qtbot.waitUntil(lambda: pane.doc is not None and "Who guides defectors" in pane.doc.text)
     assert lib.corpus.entry("essay").path.parent == tmp_path / "data" / "documents"
+
+
+def test_a_read_only_library_says_no_document_was_added(qtbot, make_window, corpus_dir, tmp_path, answer_dialog):
+    Library.open(corpus_dir, tmp_path / "data").close()
+    lib = Library.open(corpus_dir, tmp_path / "data", readonly=True)
+    w = make_window(lib)
+    essay = tmp_path / "essay.md"
+    essay.write_text("# Brokers\n\nWho guides defectors across the river.\n", encoding="utf-8")
+    seen = []
+    answer_dialog(seen)
+    assert w.library_dock.add_documents([str(essay)]) == []
+    assert seen[0][:2] == ("Not added", "No document was added.") and "read-only" in seen[0][2]
+    assert "essay" not in lib.corpus.ids and QGuiApplication.overrideCursor() is None

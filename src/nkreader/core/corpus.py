@@ -76,6 +76,11 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def _unlisted(doc_id: str, path: Path) -> CorpusEntry:
+    """An entry for a file not in metadata.toml: named by its file until it is opened."""
+    return CorpusEntry(doc_id, path, DocumentMetadata(title=path.stem, citation=path.stem), listed=False)
+
+
 def _slug(stem: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", stem.lower()).strip("-") or "doc"
 
@@ -117,10 +122,7 @@ class Corpus:
                 entries.append(CorpusEntry(str(item.get("id") or _slug(path.stem)), path, meta))
         for path in sorted(self.folder.iterdir()):
             if path.suffix.lower() in SUFFIXES and path.name not in listed:
-                entries.append(
-                    CorpusEntry(_slug(path.stem), path, DocumentMetadata(title=path.stem, citation=path.stem),
-                                listed=False)
-                )
+                entries.append(_unlisted(_slug(path.stem), path))
         return entries
 
     def _added_entries(self) -> list[CorpusEntry]:
@@ -133,8 +135,7 @@ class Corpus:
             while doc_id in taken:  # (``add`` names files so that this does not happen)
                 doc_id += "-added"
             taken.add(doc_id)
-            out.append(CorpusEntry(doc_id, path, DocumentMetadata(title=path.stem, citation=path.stem),
-                                   listed=False))
+            out.append(_unlisted(doc_id, path))
         return out
 
     def add(self, paths, problems: dict[str, str] | None = None) -> list[CorpusEntry]:
@@ -184,13 +185,17 @@ class Corpus:
         digest = None
         for e in self.entries:
             try:
-                if e.path.stat().st_size != size:
-                    continue
-            except OSError:
+                same_size = e.path.stat().st_size == size
+            except OSError:  # (an entry's file gone: not the same file)
+                continue
+            if not same_size:
                 continue
             digest = digest or _sha256(source)
-            if _sha256(e.path) == digest:
-                return e
+            try:
+                if _sha256(e.path) == digest:
+                    return e
+            except OSError:
+                continue
         return None
 
     def _copy_in(self, source: Path) -> CorpusEntry:
@@ -216,8 +221,7 @@ class Corpus:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        return CorpusEntry(_slug(stem), target, DocumentMetadata(title=source.stem, citation=source.stem),
-                           listed=False)
+        return _unlisted(_slug(stem), target)
 
     @property
     def ids(self) -> list[str]:

@@ -11,11 +11,12 @@ from PySide6.QtWidgets import (
     QFileDialog, QHBoxLayout, QLineEdit, QListWidget, QListWidgetItem, QMenu, QPushButton, QVBoxLayout, QWidget,
 )
 
+from nkreader.core.corpus import SUFFIXES
 from nkreader.core.model import DocumentError
 from nkreader.ui.offsets import qt_safe
 from nkreader.ui.safety import message, plain_tooltip
 
-ADD_FILTER = "Documents (*.txt *.md *.markdown *.pdf *.epub);;All files (*)"
+ADD_FILTER = f"Documents ({' '.join('*' + s for s in SUFFIXES)});;All files (*)"
 
 
 class LibraryDock(QWidget):
@@ -98,12 +99,16 @@ class LibraryDock(QWidget):
                 return []
         problems: dict[str, str] = {}
         QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)  # each file is opened once to check it
+        refused = None
         try:
             added = self.session.library.add_documents(paths, problems)
-        except DocumentError as exc:
-            added, problems = [], {"": str(exc)}
+        except DocumentError as exc:  # the library as a whole refuses (read-only)
+            added, refused = [], exc
         finally:
             QGuiApplication.restoreOverrideCursor()
+        if refused is not None:
+            message(self.window(), "Not added", "No document was added.", informative=str(refused)).exec()
+            return []
         if added:
             self.session.notify("corpus")
             self.filter.clear()
